@@ -1,0 +1,217 @@
+"""Rectangular fault patches in a local east-north-up frame."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from ._types import Array, Float
+from .okada._common import is_concrete
+
+# Tolerance (m) for a patch top touching the free surface: rounding in published models puts
+# surface-breaking patches a few mm above z = 0.
+_SURFACE_TOL = 1.0e-3
+
+
+def _as_float(x):
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.result_type(float))
+
+
+class FaultModel(eqx.Module):
+    """Many rectangular dislocation patches, stored as arrays (final).
+
+    Frame: a local Cartesian east-north-up (ENU) frame in metres, z = 0 at the free surface and
+    z < 0 in the Earth.  Conventions (Aki & Richards):
+
+    - `strike` in degrees clockwise from north; the fault dips to the right of the strike
+      direction.  `dip` in degrees from horizontal, 0 < dip <= 90 (negative dips are accepted
+      and mean dipping to the left).
+    - `slip[:, 0]` strike slip, > 0 left-lateral; `slip[:, 1]` dip slip, > 0 reverse (hanging
+      wall up); `slip[:, 2]` opening, > 0 tensile.  Metres.  With a rake (degrees, counter-
+      clockwise from the strike direction in the fault plane), strike slip = s cos(rake) and dip
+      slip = s sin(rake): rake 0 is left-lateral, 90 reverse, 180 right-lateral, -90 normal.
+    - `centroid` is the centre of each patch; use `from_top_centre` for top-centre positions.
+    - `length` along strike and `width` down dip, in metres.
+
+    **Fields:** `centroid (n, 3)` m, `strike (n,)` deg, `dip (n,)` deg, `length (n,)` m,
+    `width (n,)` m, `slip (n, 3)` m.
+    """
+
+    centroid: Float[Array, "n 3"]
+    strike: Float[Array, " n"]
+    dip: Float[Array, " n"]
+    length: Float[Array, " n"]
+    width: Float[Array, " n"]
+    slip: Float[Array, "n 3"]
+
+    def __init__(self, centroid, strike, dip, length, width, slip):
+        centroid = _as_float(centroid)
+        if centroid.ndim == 1:
+            centroid = centroid[None, :]
+        n = centroid.shape[0]
+
+        def vec(name, v):
+            v = _as_float(v)
+            if v.ndim == 0:
+                v = jnp.broadcast_to(v, (n,))
+            if v.shape != (n,):
+                raise ValueError(f"{name}: expected shape ({n},) to match centroid, got {v.shape}.")
+            return v
+
+        self.centroid = centroid
+        self.strike = vec("strike", strike)
+        self.dip = vec("dip", dip)
+        self.length = vec("length", length)
+        self.width = vec("width", width)
+        slip = _as_float(slip)
+        if slip.ndim == 1 and n == 1:
+            slip = slip[None, :]
+        if slip.ndim == 2 and slip.shape[1] == 2:
+            slip = jnp.concatenate([slip, jnp.zeros((slip.shape[0], 1), slip.dtype)], axis=1)
+        if slip.shape != (n, 3):
+            raise ValueError(
+                f"slip: expected shape ({n}, 3) (strike, dip, opening) or ({n}, 2), "
+                f"got {slip.shape}."
+            )
+        self.slip = slip
+
+    def __check_init__(self):
+        if self.centroid.ndim != 2 or self.centroid.shape[1] != 3:
+            raise ValueError(f"centroid: expected shape (n, 3), got {self.centroid.shape}.")
+        if not is_concrete(self.centroid, self.dip, self.width, self.length):
+            return  # traced (inside jit/vmap): geometry was validated where it was built
+        for name in ("centroid", "strike", "dip", "length", "width", "slip"):
+            arr = np.asarray(getattr(self, name))
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                i = int(np.argwhere(bad)[0][0])
+                raise ValueError(f"{name}: patch {i} is not finite ({arr[i]!r}).")
+        for name in ("length", "width"):
+            arr = np.asarray(getattr(self, name))
+            if (arr <= 0).any():
+                i = int(np.argmax(arr <= 0))
+                raise ValueError(f"{name}: patch {i} has {name} {arr[i]!r} m; must be > 0.")
+        top = np.asarray(self.top_centre)[:, 2]
+        if (top > _SURFACE_TOL).any():
+            i = int(np.argmax(top))
+            raise ValueError(
+                f"patch {i}: its top edge is at z = {top[i]:.3f} m, above the free surface "
+                f"(centroid depth {-float(self.centroid[i, 2]):.1f} m, width "
+                f"{float(self.width[i]):.1f} m, dip {float(self.dip[i]):.2f} deg)."
+            )
+
+    # -- constructors ---------------------------------------------------------------
+    @classmethod
+    def from_top_centre(cls, top_centre, strike, dip, length, width, slip) -> FaultModel:
+        """Patches positioned by the centre of their top edge (ENU, m), as SRCMOD does."""
+        top_centre = _as_float(top_centre)
+        if top_centre.ndim == 1:
+            top_centre = top_centre[None, :]
+        down = _down_dip(jnp.broadcast_to(_as_float(strike), top_centre.shape[:1]),
+                         jnp.broadcast_to(_as_float(dip), top_centre.shape[:1]))
+        centroid = top_centre + 0.5 * jnp.broadcast_to(_as_float(width), top_centre.shape[:1])[
+            :, None
+        ] * down
+        return cls(centroid, strike, dip, length, width, slip)
+
+    @classmethod
+    def from_rake(cls, centroid, strike, dip, length, width, slip, rake, opening=0.0) -> FaultModel:
+        """Patches with slip magnitude (m) and rake (deg, Aki & Richards) instead of components."""
+        slip = _as_float(slip)
+        r = jnp.deg2rad(_as_float(rake))
+        opening = jnp.broadcast_to(_as_float(opening), jnp.broadcast_shapes(slip.shape, r.shape))
+        comps = jnp.stack([slip * jnp.cos(r), slip * jnp.sin(r), opening], axis=-1)
+        return cls(centroid, strike, dip, length, width, comps)
+
+    @classmethod
+    def concatenate(cls, faults) -> FaultModel:
+        """Join several `FaultModel`s into one."""
+        cat = lambda name: jnp.concatenate([getattr(f, name) for f in faults], axis=0)  # noqa: E731
+        return cls(*(cat(n) for n in ("centroid", "strike", "dip", "length", "width", "slip")))
+
+    # -- derived geometry ---------------------------------------------------------------
+    @property
+    def n_patches(self) -> int:
+        return self.centroid.shape[0]
+
+    def __len__(self) -> int:
+        return self.n_patches
+
+    @property
+    def strike_vector(self) -> Float[Array, "n 3"]:
+        """Unit vector along strike (ENU)."""
+        phi = jnp.deg2rad(self.strike)
+        return jnp.stack([jnp.sin(phi), jnp.cos(phi), jnp.zeros_like(phi)], axis=-1)
+
+    @property
+    def down_dip_vector(self) -> Float[Array, "n 3"]:
+        """Unit vector pointing down dip in the fault plane (ENU)."""
+        return _down_dip(self.strike, self.dip)
+
+    @property
+    def normal_vector(self) -> Float[Array, "n 3"]:
+        """Unit normal pointing into the hanging wall (up for a shallow-dipping fault), ENU."""
+        return jnp.cross(self.down_dip_vector, self.strike_vector)
+
+    @property
+    def top_centre(self) -> Float[Array, "n 3"]:
+        return self.centroid - 0.5 * self.width[:, None] * self.down_dip_vector
+
+    @property
+    def corners(self) -> Float[Array, "n 4 3"]:
+        """Patch corners (ENU, m): top-start, top-end, bottom-end, bottom-start of strike."""
+        s = 0.5 * self.length[:, None] * self.strike_vector
+        d = 0.5 * self.width[:, None] * self.down_dip_vector
+        c = self.centroid
+        return jnp.stack([c - s - d, c + s - d, c + s + d, c - s + d], axis=1)
+
+    @property
+    def area(self) -> Float[Array, " n"]:
+        """Patch area in m^2."""
+        return self.length * self.width
+
+    @property
+    def slip_magnitude(self) -> Float[Array, " n"]:
+        """Shear slip magnitude in m (opening excluded)."""
+        return jnp.hypot(self.slip[:, 0], self.slip[:, 1])
+
+    @property
+    def rake(self) -> Float[Array, " n"]:
+        """Rake in degrees, in (-180, 180]."""
+        return jnp.rad2deg(jnp.arctan2(self.slip[:, 1], self.slip[:, 0]))
+
+    def moment(self, mu=3.0e10):
+        """Scalar seismic moment sum(mu * |slip| * area) in N m, for shear modulus mu (Pa)."""
+        return jnp.sum(mu * self.slip_magnitude * self.area)
+
+    def magnitude(self, mu=3.0e10):
+        """Moment magnitude Mw = (2/3)(log10 M0 - 9.1), M0 in N m (IASPEI)."""
+        return (2.0 / 3.0) * (jnp.log10(self.moment(mu)) - 9.1)
+
+    def with_slip(self, slip) -> FaultModel:
+        """The same geometry with new slip components `(n, 3)` or `(n, 2)` (m)."""
+        return FaultModel(self.centroid, self.strike, self.dip, self.length, self.width, slip)
+
+    def __getitem__(self, idx) -> FaultModel:
+        take = lambda a: jnp.atleast_1d(a[idx]) if a.ndim == 1 else jnp.atleast_2d(a[idx])  # noqa: E731
+        return FaultModel(
+            take(self.centroid), take(self.strike), take(self.dip), take(self.length),
+            take(self.width), take(self.slip),
+        )
+
+
+def _down_dip(strike, dip):
+    phi = jnp.deg2rad(strike)
+    delta = jnp.deg2rad(dip)
+    # Horizontal direction of dip is strike + 90 deg (to the right of strike).
+    return jnp.stack(
+        [jnp.cos(phi) * jnp.cos(delta), -jnp.sin(phi) * jnp.cos(delta), -jnp.sin(delta)], axis=-1
+    )
+
+
+def RectangularPatch(centroid, strike, dip, length, width, slip) -> FaultModel:
+    """A single rectangular patch: a `FaultModel` with one patch (same units and conventions)."""
+    return FaultModel(jnp.reshape(_as_float(centroid), (1, 3)), strike, dip, length, width,
+                      jnp.reshape(_as_float(slip), (1, -1)))

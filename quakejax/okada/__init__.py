@@ -1,0 +1,24 @@
+"""Okada (1985, 1992) dislocation kernels in an elastic half-space, in JAX.
+
+`dc3d` (rectangular fault) and `dc3d0` (point source) follow DC3D's frame, conventions and
+singular-point rules exactly; see their docstrings.  The geophysical layer (`FaultModel`,
+many patches at many points in a local east-north-up frame) is in `quakejax.okada.fields`.
+"""
+
+from ._common import (
+    STATUS_ABOVE_SURFACE as STATUS_ABOVE_SURFACE,
+    STATUS_OK as STATUS_OK,
+    STATUS_SINGULAR as STATUS_SINGULAR,
+)
+from ._dc3d import dc3d as dc3d
+from ._dc3d0 import dc3d0 as dc3d0
+from ._fields import (
+    alpha_from as alpha_from,
+    displacement as displacement,
+    displacement_gradient as displacement_gradient,
+    displacement_greens as displacement_greens,
+    greens_functions as greens_functions,
+    strain as strain,
+    stress as stress,
+    stress_greens as stress_greens,
+)

@@ -1,0 +1,53 @@
+"""Shared constants and gradient-safe helpers of the Okada (1992) kernels."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# DC3D's snapping threshold, in the units of the inputs (m if you work in m).
+# Coordinates closer than EPS to an edge line are put exactly on it, as DC3D does.
+EPS = 1.0e-6
+TWO_PI = 2.0 * np.pi
+
+#: Status codes returned by `dc3d(..., return_status=True)` (the IRET of DC3D).
+STATUS_OK = 0
+STATUS_SINGULAR = 1  # on a fault edge (DC3D) or at the point source (DC3D0): zeros returned
+STATUS_ABOVE_SURFACE = 2  # z > 0: outside the half-space, NaN returned
+
+
+def snap(v, eps=EPS):
+    """Set |v| < eps to exactly zero, as DC3D does, but keep dv/dv = 1.
+
+    `v - stop_gradient(v)` is exactly 0.0 in value, so the singular-point rules of DC3D
+    see a true zero, while forward- and reverse-mode derivatives still flow through.
+    """
+    return jnp.where(jnp.abs(v) < eps, v - jax.lax.stop_gradient(v), v)
+
+
+def dip_constants(dip):
+    """sin and cos of the dip (degrees), with DC3D's vertical snapping (|cos| < 1e-6 -> 0)."""
+    rad = jnp.deg2rad(dip)
+    sd = jnp.sin(rad)
+    cd = jnp.cos(rad)
+    vertical = jnp.abs(cd) < EPS
+    # Exact values 0 and +-1 at a vertical dip, as DC3D, with the derivative kept.
+    cd = jnp.where(vertical, cd - jax.lax.stop_gradient(cd), cd)
+    sd = jnp.where(vertical, jnp.sign(sd) + (sd - jax.lax.stop_gradient(sd)), sd)
+    return sd, cd
+
+
+def alpha_constants(alpha):
+    """ALP1..ALP5 of DC3D's DCCON0 for alpha = (lambda + mu) / (lambda + 2 mu)."""
+    return (1.0 - alpha) / 2.0, alpha / 2.0, (1.0 - alpha) / alpha, 1.0 - alpha, alpha
+
+
+def safe(cond, x, fill=1.0):
+    """First half of the double-`where` pattern: replace x by a harmless value where cond."""
+    return jnp.where(cond, fill, x)
+
+
+def is_concrete(*xs) -> bool:
+    """True when none of the arguments is a JAX tracer (so they can be checked eagerly)."""
+    return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))

@@ -1,0 +1,8 @@
+"""Strain, stress and failure metrics from displacement gradients."""
+
+from ._tensor import (
+    lame_lambda as lame_lambda,
+    strain_from_gradient as strain_from_gradient,
+    stress_from_gradient as stress_from_gradient,
+    stress_from_strain as stress_from_strain,
+)

@@ -119,9 +119,10 @@ class FaultModel(eqx.Module):
     @classmethod
     def from_rake(cls, centroid, strike, dip, length, width, slip, rake, opening=0.0) -> FaultModel:
         """Patches with slip magnitude (m) and rake (deg, Aki & Richards) instead of components."""
-        slip = _as_float(slip)
-        r = jnp.deg2rad(_as_float(rake))
-        opening = jnp.broadcast_to(_as_float(opening), jnp.broadcast_shapes(slip.shape, r.shape))
+        n = jnp.atleast_2d(_as_float(centroid)).shape[0]
+        slip = jnp.broadcast_to(_as_float(slip), (n,))
+        r = jnp.broadcast_to(jnp.deg2rad(_as_float(rake)), (n,))
+        opening = jnp.broadcast_to(_as_float(opening), (n,))
         comps = jnp.stack([slip * jnp.cos(r), slip * jnp.sin(r), opening], axis=-1)
         return cls(centroid, strike, dip, length, width, comps)
 

@@ -24,146 +24,146 @@ from ._common import (
     snap,
 )
 
-# Sign of each corner in the Chinnery sum f(xi1, eta1) - f(xi1, eta2) - f(xi2, eta1) + f(xi2, eta2),
-# laid out [k (eta index), j (xi index)].
-_CORNER_SIGN = np.array([[1.0, -1.0], [-1.0, 1.0]])
-
-
 class _Corner:
-    """Geometry constants of DC3D's DCCON2, for the 2 x 2 corners at once."""
+    """Geometry constants of DC3D's DCCON2 for one corner (xi, eta) of the fault.
+
+    Reciprocals of R, R^3, ... are formed once: XLA does not turn divisions into
+    multiplications by itself, and divisions dominate the cost of the kernel.
+    """
 
     def __init__(self, xi, et, q, sd, cd, kxi, ket):
         self.xi, self.et, self.q = xi, et, q
         self.xi2, self.et2, self.q2 = xi * xi, et * et, q * q
         self.r2 = self.xi2 + self.et2 + self.q2
         self.r = r = jnp.sqrt(self.r2)
-        self.r3 = r * self.r2
-        self.r5 = self.r3 * self.r2
-        self.y = et * cd + q * sd
-        self.d = et * sd - q * cd
+        self.ir = ir = 1.0 / r
+        self.ir2 = ir2 = ir * ir
+        self.ir3 = ir3 = ir * ir2
+        self.ir5 = ir3 * ir2
+        self.y = y = et * cd + q * sd
+        self.d = d = et * sd - q * cd
         # TT = atan(xi eta / (q R)); 0 on the fault plane (q = 0) as in DC3D.
         q_zero = q == 0.0
-        self.tt = jnp.where(q_zero, 0.0, jnp.arctan(xi * et / (safe(q_zero, q) * r)))
+        self.tt = jnp.where(q_zero, 0.0, jnp.arctan(xi * et * ir / safe(q_zero, q)))
         # On the negative extension of an edge R + xi (or R + eta) vanishes: DC3D switches to
         # -log(R - xi) and sets X11 = X32 = 0.  The log(eta^2 + q^2) difference between the two
         # forms cancels between the corners of one row, because the switch is made per row.
-        rxi = safe(kxi, r + xi)
-        rmxi = safe(~kxi, r - xi)
-        self.alx = jnp.where(kxi, -jnp.log(rmxi), jnp.log(rxi))
-        x11 = 1.0 / (r * rxi)
-        self.x11 = jnp.where(kxi, 0.0, x11)
-        self.x32 = jnp.where(kxi, 0.0, (r + rxi) * x11 * x11 / r)
-        ret = safe(ket, r + et)
-        rmet = safe(~ket, r - et)
-        self.ale = jnp.where(ket, -jnp.log(rmet), jnp.log(ret))
-        y11 = 1.0 / (r * ret)
-        self.y11 = jnp.where(ket, 0.0, y11)
-        self.y32 = jnp.where(ket, 0.0, (r + ret) * y11 * y11 / r)
-        y, d, r3 = self.y, self.d, self.r3
-        self.ey = sd / r - y * q / r3
-        self.ez = cd / r + d * q / r3
-        self.fy = d / r3 + self.xi2 * self.y32 * sd
-        self.fz = y / r3 + self.xi2 * self.y32 * cd
+        self.alx, self.x11, self.x32 = self._log_terms(r, ir, xi, kxi)
+        self.ale, self.y11, self.y32 = self._log_terms(r, ir, et, ket)
+        self.ey = sd * ir - y * q * ir3
+        self.ez = cd * ir + d * q * ir3
+        self.fy = d * ir3 + self.xi2 * self.y32 * sd
+        self.fz = y * ir3 + self.xi2 * self.y32 * cd
         self.gy = 2.0 * self.x11 * sd - y * q * self.x32
         self.gz = 2.0 * self.x11 * cd + d * q * self.x32
         self.hy = d * q * self.x32 + xi * q * self.y32 * sd
         self.hz = y * q * self.x32 + xi * q * self.y32 * cd
 
+    @staticmethod
+    def _log_terms(r, ir, v, flag):
+        # Double-where: the unused form never sees a zero argument.
+        arg = jnp.where(flag, r - v, r + v)
+        arg = safe(arg == 0.0, arg)
+        log = jnp.log(arg)
+        rv = safe(flag, r + v)
+        inv = ir / rv  # 1 / (R (R + v))
+        v11 = jnp.where(flag, 0.0, inv)
+        v32 = jnp.where(flag, 0.0, (r + rv) * inv * inv * ir)
+        return jnp.where(flag, -log, log), v11, v32
 
-def _ua(c: _Corner, alp, sd, cd, disl):
-    """Part A (full-space terms), Okada 1992 Table 6; 12 components, each of corner shape."""
+
+def _ua(c: _Corner, alp, sd, cd, tensile: bool):
+    """Part A (full-space terms), Okada 1992 Table 6: (strike, dip[, tensile]) x 12."""
     alp1, alp2 = alp[0], alp[1]
-    xi, et, q, r, r3 = c.xi, c.et, c.q, c.r, c.r3
+    xi, et, q, ir, ir3 = c.xi, c.et, c.q, c.ir, c.ir3
     xy = xi * c.y11
     qx = q * c.x11
     qy = q * c.y11
     d, y = c.d, c.y
-    d1, d2, d3 = disl
     strike = [
-        c.tt / 2.0 + alp2 * xi * qy,
-        alp2 * q / r,
+        c.tt * 0.5 + alp2 * xi * qy,
+        alp2 * q * ir,
         alp1 * c.ale - alp2 * q * qy,
         -alp1 * qy - alp2 * c.xi2 * q * c.y32,
-        -alp2 * xi * q / r3,
+        -alp2 * xi * q * ir3,
         alp1 * xy + alp2 * xi * c.q2 * c.y32,
-        alp1 * xy * sd + alp2 * xi * c.fy + d / 2.0 * c.x11,
+        alp1 * xy * sd + alp2 * xi * c.fy + d * 0.5 * c.x11,
         alp2 * c.ey,
-        alp1 * (cd / r + qy * sd) - alp2 * q * c.fy,
-        alp1 * xy * cd + alp2 * xi * c.fz + y / 2.0 * c.x11,
+        alp1 * (cd * ir + qy * sd) - alp2 * q * c.fy,
+        alp1 * xy * cd + alp2 * xi * c.fz + y * 0.5 * c.x11,
         alp2 * c.ez,
-        -alp1 * (sd / r - qy * cd) - alp2 * q * c.fz,
+        -alp1 * (sd * ir - qy * cd) - alp2 * q * c.fz,
     ]
     dip = [
-        alp2 * q / r,
-        c.tt / 2.0 + alp2 * et * qx,
+        alp2 * q * ir,
+        c.tt * 0.5 + alp2 * et * qx,
         alp1 * c.alx - alp2 * q * qx,
-        -alp2 * xi * q / r3,
-        -qy / 2.0 - alp2 * et * q / r3,
-        alp1 / r + alp2 * c.q2 / r3,
+        -alp2 * xi * q * ir3,
+        -qy * 0.5 - alp2 * et * q * ir3,
+        alp1 * ir + alp2 * c.q2 * ir3,
         alp2 * c.ey,
-        alp1 * d * c.x11 + xy / 2.0 * sd + alp2 * et * c.gy,
+        alp1 * d * c.x11 + xy * 0.5 * sd + alp2 * et * c.gy,
         alp1 * y * c.x11 - alp2 * q * c.gy,
         alp2 * c.ez,
-        alp1 * y * c.x11 + xy / 2.0 * cd + alp2 * et * c.gz,
+        alp1 * y * c.x11 + xy * 0.5 * cd + alp2 * et * c.gz,
         -alp1 * d * c.x11 - alp2 * q * c.gz,
     ]
-    tensile = [
+    if not tensile:
+        return strike, dip
+    opening = [
         -alp1 * c.ale - alp2 * q * qy,
         -alp1 * c.alx - alp2 * q * qx,
-        c.tt / 2.0 - alp2 * (et * qx + xi * qy),
+        c.tt * 0.5 - alp2 * (et * qx + xi * qy),
         -alp1 * xy + alp2 * xi * c.q2 * c.y32,
-        -alp1 / r + alp2 * c.q2 / r3,
+        -alp1 * ir + alp2 * c.q2 * ir3,
         -alp1 * qy - alp2 * q * c.q2 * c.y32,
-        -alp1 * (cd / r + qy * sd) - alp2 * q * c.fy,
+        -alp1 * (cd * ir + qy * sd) - alp2 * q * c.fy,
         -alp1 * y * c.x11 - alp2 * q * c.gy,
         alp1 * (d * c.x11 + xy * sd) + alp2 * q * c.hy,
-        alp1 * (sd / r - qy * cd) - alp2 * q * c.fz,
+        alp1 * (sd * ir - qy * cd) - alp2 * q * c.fz,
         alp1 * d * c.x11 - alp2 * q * c.gz,
         alp1 * (y * c.x11 + xy * cd) + alp2 * q * c.hz,
     ]
-    return [d1 * a + d2 * b + d3 * t for a, b, t in zip(strike, dip, tensile, strict=True)]
+    return strike, dip, opening
 
 
-def _ub(c: _Corner, alp, sd, cd, disl):
+def _ub(c: _Corner, alp, sd, cd, tensile: bool):
     """Part B (image terms independent of z), Okada 1992 Table 7."""
     alp3 = alp[2]
-    xi, et, q, r, r3 = c.xi, c.et, c.q, c.r, c.r3
+    xi, et, q, r, ir, ir3 = c.xi, c.et, c.q, c.r, c.ir, c.ir3
     y, d = c.y, c.d
-    sdsd, cdcd, sdcd = sd * sd, cd * cd, sd * cd
+    sdsd, sdcd = sd * sd, sd * cd
     rd = r + d
-    d11 = 1.0 / (r * rd)
-    aj2 = xi * y / rd * d11
-    aj5 = -(d + y * y / rd) * d11
+    rd = safe(rd == 0.0, rd)  # only on an edge, where the point is rejected anyway
+    ird = 1.0 / rd
+    d11 = ir * ird
+    aj2 = xi * y * ird * d11
+    aj5 = -(d + y * y * ird) * d11
+    log_rd = jnp.log(rd)
 
     # General dip.  cd is replaced by 1 where it is 0 so that the unused branch stays finite.
     vertical = cd == 0.0
-    cds = safe(vertical, cd)
-    cdcds = cds * cds
+    icd = 1.0 / safe(vertical, cd)
+    icdcd = icd * icd
     xi_zero = xi == 0.0
-    xis = safe(xi_zero, xi)
     x = jnp.sqrt(c.xi2 + c.q2)
-    ai4_gen = jnp.where(
-        xi_zero,
-        0.0,
-        (
-            xis / rd * sdcd
-            + 2.0 * jnp.arctan((et * (x + q * cds) + x * (r + x) * sd) / (xis * (r + x) * cds))
-        )
-        / cdcds,
+    atan_term = jnp.arctan(
+        (et * (x + q * cd) + x * (r + x) * sd) * icd / (safe(xi_zero, xi) * (r + x))
     )
-    ai3_gen = (y * cds / rd - c.ale + sd * jnp.log(rd)) / cdcds
-    ak1_gen = xi * (d11 - c.y11 * sd) / cds
-    ak3_gen = (q * c.y11 - y * d11) / cds
-    aj3_gen = (ak1_gen - aj2 * sd) / cds
-    aj6_gen = (ak3_gen - aj5 * sd) / cds
+    ai4_gen = jnp.where(xi_zero, 0.0, (xi * ird * sdcd + 2.0 * atan_term) * icdcd)
+    ai3_gen = (y * cd * ird - c.ale + sd * log_rd) * icdcd
+    ak1_gen = xi * (d11 - c.y11 * sd) * icd
+    ak3_gen = (q * c.y11 - y * d11) * icd
+    aj3_gen = (ak1_gen - aj2 * sd) * icd
+    aj6_gen = (ak3_gen - aj5 * sd) * icd
     # Vertical fault (cos dip = 0): the limits given by Okada (1992).
-    rd2 = rd * rd
-    ai3_v = (et / rd + y * q / rd2 - c.ale) / 2.0
-    ai4_v = xi * y / rd2 / 2.0
-    ak1_v = xi * q / rd * d11
-    ak3_v = sd / rd * (c.xi2 * d11 - 1.0)
-    aj3_v = -xi / rd2 * (c.q2 * d11 - 0.5)
-    aj6_v = -y / rd2 * (c.xi2 * d11 - 0.5)
+    ird2 = ird * ird
+    ai3_v = (et * ird + y * q * ird2 - c.ale) * 0.5
+    ai4_v = xi * y * ird2 * 0.5
+    ak1_v = xi * q * ird * d11
+    ak3_v = sd * ird * (c.xi2 * d11 - 1.0)
+    aj3_v = -xi * ird2 * (c.q2 * d11 - 0.5)
+    aj6_v = -y * ird2 * (c.xi2 * d11 - 0.5)
 
     ai3 = jnp.where(vertical, ai3_v, ai3_gen)
     ai4 = jnp.where(vertical, ai4_v, ai4_gen)
@@ -173,36 +173,35 @@ def _ub(c: _Corner, alp, sd, cd, disl):
     aj6 = jnp.where(vertical, aj6_v, aj6_gen)
 
     xy = xi * c.y11
-    ai1 = -xi / rd * cd - ai4 * sd
-    ai2 = jnp.log(rd) + ai3 * sd
-    ak2 = 1.0 / r + ak3 * sd
+    ai1 = -xi * ird * cd - ai4 * sd
+    ai2 = log_rd + ai3 * sd
+    ak2 = ir + ak3 * sd
     ak4 = xy * cd - ak1 * sd
     aj1 = aj5 * cd - aj6 * sd
     aj4 = -xy - aj2 * cd + aj3 * sd
     qx = q * c.x11
     qy = q * c.y11
-    d1, d2, d3 = disl
     strike = [
         -xi * qy - c.tt - alp3 * ai1 * sd,
-        -q / r + alp3 * y / rd * sd,
+        -q * ir + alp3 * y * ird * sd,
         q * qy - alp3 * ai2 * sd,
         c.xi2 * q * c.y32 - alp3 * aj1 * sd,
-        xi * q / r3 - alp3 * aj2 * sd,
+        xi * q * ir3 - alp3 * aj2 * sd,
         -xi * c.q2 * c.y32 - alp3 * aj3 * sd,
         -xi * c.fy - d * c.x11 + alp3 * (xy + aj4) * sd,
-        -c.ey + alp3 * (1.0 / r + aj5) * sd,
+        -c.ey + alp3 * (ir + aj5) * sd,
         q * c.fy - alp3 * (qy - aj6) * sd,
         -xi * c.fz - y * c.x11 + alp3 * ak1 * sd,
         -c.ez + alp3 * y * d11 * sd,
         q * c.fz + alp3 * ak2 * sd,
     ]
     dip = [
-        -q / r + alp3 * ai3 * sdcd,
-        -et * qx - c.tt - alp3 * xi / rd * sdcd,
+        -q * ir + alp3 * ai3 * sdcd,
+        -et * qx - c.tt - alp3 * xi * ird * sdcd,
         q * qx + alp3 * ai4 * sdcd,
-        xi * q / r3 + alp3 * aj4 * sdcd,
-        et * q / r3 + qy + alp3 * aj5 * sdcd,
-        -c.q2 / r3 + alp3 * aj6 * sdcd,
+        xi * q * ir3 + alp3 * aj4 * sdcd,
+        et * q * ir3 + qy + alp3 * aj5 * sdcd,
+        -c.q2 * ir3 + alp3 * aj6 * sdcd,
         -c.ey + alp3 * aj1 * sdcd,
         -et * c.gy - xy * sd + alp3 * aj2 * sdcd,
         q * c.gy + alp3 * aj3 * sdcd,
@@ -210,12 +209,14 @@ def _ub(c: _Corner, alp, sd, cd, disl):
         -et * c.gz - xy * cd - alp3 * xi * d11 * sdcd,
         q * c.gz - alp3 * ak4 * sdcd,
     ]
-    tensile = [
+    if not tensile:
+        return strike, dip
+    opening = [
         q * qy - alp3 * ai3 * sdsd,
-        q * qx + alp3 * xi / rd * sdsd,
+        q * qx + alp3 * xi * ird * sdsd,
         et * qx + xi * qy - c.tt - alp3 * ai4 * sdsd,
         -xi * c.q2 * c.y32 - alp3 * aj4 * sdsd,
-        -c.q2 / r3 - alp3 * aj5 * sdsd,
+        -c.q2 * ir3 - alp3 * aj5 * sdsd,
         q * c.q2 * c.y32 - alp3 * aj6 * sdsd,
         q * c.fy - alp3 * aj1 * sdsd,
         q * c.gy - alp3 * aj2 * sdsd,
@@ -224,86 +225,87 @@ def _ub(c: _Corner, alp, sd, cd, disl):
         q * c.gz + alp3 * xi * d11 * sdsd,
         -q * c.hz + alp3 * ak4 * sdsd,
     ]
-    return [d1 * a + d2 * b + d3 * t for a, b, t in zip(strike, dip, tensile, strict=True)]
+    return strike, dip, opening
 
 
-def _uc(c: _Corner, alp, sd, cd, z, disl):
+def _uc(c: _Corner, alp, sd, cd, z, tensile: bool):
     """Part C (image terms proportional to z), Okada 1992 Table 8."""
     alp4, alp5 = alp[3], alp[4]
     xi, et, q, r = c.xi, c.et, c.q, c.r
-    r2, r3, r5 = c.r2, c.r3, c.r5
+    ir, ir2, ir3, ir5 = c.ir, c.ir2, c.ir3, c.ir5
     y, d = c.y, c.d
     xi2, et2, q2 = c.xi2, c.et2, c.q2
     x11, y11, x32, y32 = c.x11, c.y11, c.x32, c.y32
     sdsd, cdcd, sdcd = sd * sd, cd * cd, sd * cd
     cc = d + z
-    x53 = (8.0 * r2 + 9.0 * r * xi + 3.0 * xi2) * x11 * x11 * x11 / r2
-    y53 = (8.0 * r2 + 9.0 * r * et + 3.0 * et2) * y11 * y11 * y11 / r2
+    x53 = (8.0 * c.r2 + 9.0 * r * xi + 3.0 * xi2) * x11 * x11 * x11 * ir2
+    y53 = (8.0 * c.r2 + 9.0 * r * et + 3.0 * et2) * y11 * y11 * y11 * ir2
     h = q * cd - z
-    z32 = sd / r3 - h * y32
-    z53 = 3.0 * sd / r5 - h * y53
+    z32 = sd * ir3 - h * y32
+    z53 = 3.0 * sd * ir5 - h * y53
     y0 = y11 - xi2 * y32
     z0 = z32 - xi2 * z53
-    ppy = cd / r3 + q * y32 * sd
-    ppz = sd / r3 - q * y32 * cd
+    ppy = cd * ir3 + q * y32 * sd
+    ppz = sd * ir3 - q * y32 * cd
     qq = z * y32 + z32 + z0
-    qqy = 3.0 * cc * d / r5 - qq * sd
-    qqz = 3.0 * cc * y / r5 - qq * cd + q * y32
+    qqy = 3.0 * cc * d * ir5 - qq * sd
+    qqz = 3.0 * cc * y * ir5 - qq * cd + q * y32
     xy = xi * y11
     qy = q * y11
-    qr = 3.0 * q / r5
-    cdr = (cc + d) / r3
-    yy0 = y / r3 - y0 * cd
-    d1, d2, d3 = disl
+    qr = 3.0 * q * ir5
+    cdr = (cc + d) * ir3
+    yy0 = y * ir3 - y0 * cd
     strike = [
         alp4 * xy * cd - alp5 * xi * q * z32,
-        alp4 * (cd / r + 2.0 * qy * sd) - alp5 * cc * q / r3,
-        alp4 * qy * cd - alp5 * (cc * et / r3 - z * y11 + xi2 * z32),
+        alp4 * (cd * ir + 2.0 * qy * sd) - alp5 * cc * q * ir3,
+        alp4 * qy * cd - alp5 * (cc * et * ir3 - z * y11 + xi2 * z32),
         alp4 * y0 * cd - alp5 * q * z0,
-        -alp4 * xi * (cd / r3 + 2.0 * q * y32 * sd) + alp5 * cc * xi * qr,
-        -alp4 * xi * q * y32 * cd + alp5 * xi * (3.0 * cc * et / r5 - qq),
+        -alp4 * xi * (cd * ir3 + 2.0 * q * y32 * sd) + alp5 * cc * xi * qr,
+        -alp4 * xi * q * y32 * cd + alp5 * xi * (3.0 * cc * et * ir5 - qq),
         -alp4 * xi * ppy * cd - alp5 * xi * qqy,
-        alp4 * 2.0 * (d / r3 - y0 * sd) * sd
-        - y / r3 * cd
-        - alp5 * (cdr * sd - et / r3 - cc * y * qr),
-        -alp4 * q / r3 + yy0 * sd + alp5 * (cdr * cd + cc * d * qr - (y0 * cd + q * z0) * sd),
+        alp4 * 2.0 * (d * ir3 - y0 * sd) * sd
+        - y * ir3 * cd
+        - alp5 * (cdr * sd - et * ir3 - cc * y * qr),
+        -alp4 * q * ir3 + yy0 * sd + alp5 * (cdr * cd + cc * d * qr - (y0 * cd + q * z0) * sd),
         alp4 * xi * ppz * cd - alp5 * xi * qqz,
-        alp4 * 2.0 * (y / r3 - y0 * cd) * sd + d / r3 * cd - alp5 * (cdr * cd + cc * d * qr),
+        alp4 * 2.0 * (y * ir3 - y0 * cd) * sd + d * ir3 * cd - alp5 * (cdr * cd + cc * d * qr),
         yy0 * cd - alp5 * (cdr * sd - cc * y * qr - y0 * sdsd + q * z0 * cd),
     ]
     dip = [
-        alp4 * cd / r - qy * sd - alp5 * cc * q / r3,
+        alp4 * cd * ir - qy * sd - alp5 * cc * q * ir3,
         alp4 * y * x11 - alp5 * cc * et * q * x32,
         -d * x11 - xy * sd - alp5 * cc * (x11 - q2 * x32),
-        -alp4 * xi / r3 * cd + alp5 * cc * xi * qr + xi * q * y32 * sd,
-        -alp4 * y / r3 + alp5 * cc * et * qr,
-        d / r3 - y0 * sd + alp5 * cc / r3 * (1.0 - 3.0 * q2 / r2),
-        -alp4 * et / r3 + y0 * sdsd - alp5 * (cdr * sd - cc * y * qr),
+        -alp4 * xi * ir3 * cd + alp5 * cc * xi * qr + xi * q * y32 * sd,
+        -alp4 * y * ir3 + alp5 * cc * et * qr,
+        d * ir3 - y0 * sd + alp5 * cc * ir3 * (1.0 - 3.0 * q2 * ir2),
+        -alp4 * et * ir3 + y0 * sdsd - alp5 * (cdr * sd - cc * y * qr),
         alp4 * (x11 - y * y * x32) - alp5 * cc * ((d + 2.0 * q * cd) * x32 - y * et * q * x53),
         xi * ppy * sd + y * d * x32 + alp5 * cc * ((y + 2.0 * q * sd) * x32 - y * q2 * x53),
-        -q / r3 + y0 * sdcd - alp5 * (cdr * cd + cc * d * qr),
+        -q * ir3 + y0 * sdcd - alp5 * (cdr * cd + cc * d * qr),
         alp4 * y * d * x32 - alp5 * cc * ((y - 2.0 * q * sd) * x32 + d * et * q * x53),
         -xi * ppz * sd
         + x11
         - d * d * x32
         - alp5 * cc * ((d - 2.0 * q * cd) * x32 - d * q2 * x53),
     ]
-    tensile = [
-        -alp4 * (sd / r + qy * cd) - alp5 * (z * y11 - q2 * z32),
+    if not tensile:
+        return strike, dip
+    opening = [
+        -alp4 * (sd * ir + qy * cd) - alp5 * (z * y11 - q2 * z32),
         alp4 * 2.0 * xy * sd + d * x11 - alp5 * cc * (x11 - q2 * x32),
         alp4 * (y * x11 + xy * cd) + alp5 * q * (cc * et * x32 + xi * z32),
-        alp4 * xi / r3 * sd
+        alp4 * xi * ir3 * sd
         + xi * q * y32 * cd
-        + alp5 * xi * (3.0 * cc * et / r5 - 2.0 * z32 - z0),
-        alp4 * 2.0 * y0 * sd - d / r3 + alp5 * cc / r3 * (1.0 - 3.0 * q2 / r2),
+        + alp5 * xi * (3.0 * cc * et * ir5 - 2.0 * z32 - z0),
+        alp4 * 2.0 * y0 * sd - d * ir3 + alp5 * cc * ir3 * (1.0 - 3.0 * q2 * ir2),
         -alp4 * yy0 - alp5 * (cc * et * qr - q * z0),
-        alp4 * (q / r3 + y0 * sdcd) + alp5 * (z / r3 * cd + cc * d * qr - q * z0 * sd),
+        alp4 * (q * ir3 + y0 * sdcd) + alp5 * (z * ir3 * cd + cc * d * qr - q * z0 * sd),
         -alp4 * 2.0 * xi * ppy * sd
         - y * d * x32
         + alp5 * cc * ((y + 2.0 * q * sd) * x32 - y * q2 * x53),
         -alp4 * (xi * ppy * cd - x11 + y * y * x32)
         + alp5 * (cc * ((d + 2.0 * q * cd) * x32 - y * et * q * x53) + xi * qqy),
-        -et / r3 + y0 * cdcd - alp5 * (z / r3 * sd - cc * y * qr - y0 * sdsd + q * z0 * cd),
+        -et * ir3 + y0 * cdcd - alp5 * (z * ir3 * sd - cc * y * qr - y0 * sdsd + q * z0 * cd),
         alp4 * 2.0 * xi * ppz * sd
         - x11
         + d * d * x32
@@ -311,15 +313,14 @@ def _uc(c: _Corner, alp, sd, cd, z, disl):
         alp4 * (xi * ppz * cd + y * d * x32)
         + alp5 * (cc * ((y - 2.0 * q * sd) * x32 + d * et * q * x53) + xi * qqz),
     ]
-    return [d1 * a + d2 * b + d3 * t for a, b, t in zip(strike, dip, tensile, strict=True)]
+    return strike, dip, opening
 
 
 def _source_frame(y, dd, sd, cd, aw1, aw2):
     """q and eta of the corners for a source at depth dd below the observation point."""
     p = y * cd + dd * sd
     q = snap(y * sd - dd * cd)
-    et = snap(jnp.stack([p - aw1, p - aw2]))
-    return q, et
+    return q, (snap(p - aw1), snap(p - aw2))
 
 
 def _on_edge(xi, et, q):
@@ -330,25 +331,47 @@ def _on_edge(xi, et, q):
 
 
 def _extension_flags(xi, et, q):
-    """KXI (per eta row) and KET (per xi column): R + xi or R + eta ~ 0, see DC3D."""
-    r_xi2 = jnp.sqrt(xi[1] * xi[1] + et * et + q * q)  # R at (xi2, eta_k), k = 1, 2
-    r_et2 = jnp.sqrt(xi * xi + et[1] * et[1] + q * q)  # R at (xi_j, eta2), j = 1, 2
-    kxi = (xi[0] < 0.0) & (r_xi2 + xi[1] < EPS)
-    ket = (et[0] < 0.0) & (r_et2 + et[1] < EPS)
+    """KXI (per eta row k) and KET (per xi column j): R + xi or R + eta ~ 0, as in DC3D."""
+    q2 = q * q
+    kxi = tuple(
+        (xi[0] < 0.0) & (jnp.sqrt(xi[1] * xi[1] + et[k] * et[k] + q2) + xi[1] < EPS)
+        for k in range(2)
+    )
+    ket = tuple(
+        (et[0] < 0.0) & (jnp.sqrt(xi[j] * xi[j] + et[1] * et[1] + q2) + et[1] < EPS)
+        for j in range(2)
+    )
     return kxi, ket
 
 
-def _corner_sum(terms):
-    """Signed Chinnery sum over the 2 x 2 corners of each of the 12 components."""
-    sign = jnp.asarray(_CORNER_SIGN, dtype=terms[0].dtype)
-    return jnp.stack([jnp.sum(sign * t) for t in terms])
+def _corner_sum(xi, et, q, parts):
+    """Chinnery's signed sum f(1,1) - f(2,1) - f(1,2) + f(2,2) of parts(corner) over corners.
+
+    parts returns a pytree of scalars; the corners are unrolled so that the whole pair
+    computation is elementwise and fuses into few loops under vmap.
+    """
+    kxi, ket = _extension_flags(xi, et, q)
+    total = None
+    for k in range(2):
+        for j in range(2):
+            value = parts(xi[j], et[k], q, kxi[k], ket[j])
+            if total is None:
+                total = value
+            else:
+                op = jnp.add if j == k else jnp.subtract
+                total = jax.tree_util.tree_map(op, total, value)
+    return total
 
 
-def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl):
-    """DC3D for one observation point: 12 outputs (DC3D's order) and IRET."""
+def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """DC3D for one observation point and unit dislocations.
+
+    Returns `(n_types, 12)` outputs in DC3D's order, one row per slip type (strike, dip and,
+    if `tensile`, opening), and IRET.  The result is linear in the dislocation.
+    """
     alp = alpha_constants(alpha)
     sd, cd = dip_constants(dip)
-    xi = snap(jnp.stack([x - al1, x - al2]))
+    xi = (snap(x - al1), snap(x - al2))
 
     q_r, et_r = _source_frame(y, depth + z, sd, cd, aw1, aw2)
     q_i, et_i = _source_frame(y, depth - z, sd, cd, aw1, aw2)
@@ -358,39 +381,55 @@ def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl):
     q_r = safe(singular, q_r)
     q_i = safe(singular, q_i)
 
-    # Real source: part A only.
-    kxi, ket = _extension_flags(xi, et_r, q_r)
-    c = _Corner(xi[None, :], et_r[:, None], q_r, sd, cd, kxi[:, None], ket[None, :])
-    ua = _corner_sum(_ua(c, alp, sd, cd, disl))
-    real = []
-    for i in (0, 3, 6, 9):
-        block = [-ua[i], -ua[i + 1] * cd + ua[i + 2] * sd, -ua[i + 1] * sd - ua[i + 2] * cd]
-        real += [-b for b in block] if i == 9 else block
+    def real_part(xi_, et_, q_, kx, ke):
+        return _ua(_Corner(xi_, et_, q_, sd, cd, kx, ke), alp, sd, cd, tensile)
 
-    # Image source: parts A, B and C.
-    kxi, ket = _extension_flags(xi, et_i, q_i)
-    c = _Corner(xi[None, :], et_i[:, None], q_i, sd, cd, kxi[:, None], ket[None, :])
-    ua = _corner_sum(_ua(c, alp, sd, cd, disl))
-    ub = _corner_sum(_ub(c, alp, sd, cd, disl))
-    uc = _corner_sum(_uc(c, alp, sd, cd, z, disl))
-    image = []
-    for i in (0, 3, 6, 9):
-        s0 = ua[i] + ub[i] + z * uc[i]
-        sp1 = ua[i + 1] + ub[i + 1]
-        sp2 = ua[i + 2] + ub[i + 2]
-        image += [
-            s0,
-            (sp1 + z * uc[i + 1]) * cd - (sp2 + z * uc[i + 2]) * sd,
-            (sp1 - z * uc[i + 1]) * sd + (sp2 - z * uc[i + 2]) * cd,
-        ]
-    image[9] = image[9] + uc[0]
-    image[10] = image[10] + uc[1] * cd - uc[2] * sd
-    image[11] = image[11] - uc[1] * sd - uc[2] * cd
+    def image_part(xi_, et_, q_, kx, ke):
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke)
+        return (
+            _ua(c, alp, sd, cd, tensile),
+            _ub(c, alp, sd, cd, tensile),
+            _uc(c, alp, sd, cd, z, tensile),
+        )
 
-    out = (jnp.stack(real) + jnp.stack(image)) / TWO_PI
-    out = jnp.where(singular, 0.0, out)
-    out = jnp.where(above, jnp.nan, out)
+    real_sum = _corner_sum(xi, et_r, q_r, real_part)
+    ua_i, ub_i, uc_i = _corner_sum(xi, et_i, q_i, image_part)
+
+    rows = []
+    for ua_r, ua, ub, uc in zip(real_sum, ua_i, ub_i, uc_i, strict=True):
+        out = []
+        for i in (0, 3, 6, 9):
+            # Real source (part A), with DC3D's sign flips for the z-derivatives.
+            sgn = -1.0 if i == 9 else 1.0
+            r0 = -ua_r[i]
+            r1 = -ua_r[i + 1] * cd + ua_r[i + 2] * sd
+            r2 = -ua_r[i + 1] * sd - ua_r[i + 2] * cd
+            # Image source (parts A + B + z C).
+            s0 = ua[i] + ub[i] + z * uc[i]
+            sp1 = ua[i + 1] + ub[i + 1]
+            sp2 = ua[i + 2] + ub[i + 2]
+            i1 = (sp1 + z * uc[i + 1]) * cd - (sp2 + z * uc[i + 2]) * sd
+            i2 = (sp1 - z * uc[i + 1]) * sd + (sp2 - z * uc[i + 2]) * cd
+            if i == 9:
+                s0 = s0 + uc[0]
+                i1 = i1 + uc[1] * cd - uc[2] * sd
+                i2 = i2 - uc[1] * sd - uc[2] * cd
+            out += [sgn * r0 + s0, sgn * r1 + i1, sgn * r2 + i2]
+        rows.append(jnp.stack(out))
+    unit = jnp.stack(rows) * (1.0 / TWO_PI)
+    unit = jnp.where(singular, 0.0, unit)
+    unit = jnp.where(above, jnp.nan, unit)
     status = jnp.where(above, STATUS_ABOVE_SURFACE, jnp.where(singular, STATUS_SINGULAR, STATUS_OK))
+    return unit, status
+
+
+def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl, tensile: bool = True):
+    """DC3D for one observation point: 12 outputs (DC3D's order) and IRET."""
+    unit, status = _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile)
+    n = unit.shape[0]
+    out = disl[0] * unit[0]
+    for k in range(1, n):
+        out = out + disl[k] * unit[k]
     return out, status
 
 

@@ -7,6 +7,7 @@ all visible devices with `shard_map` when there is more than one.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -49,28 +50,46 @@ def _patch_params(fault: FaultModel):
     }
 
 
-def _pair(point, patch, alpha):
-    """u (3,) and grad (3, 3) in ENU at one point due to one patch."""
+def _rotate_to_enu(out, s, c):
+    """DC3D's 12 outputs in Okada's frame -> u (3,) and grad (3, 3) in ENU.
+
+    Okada's x axis is (s, c, 0) in ENU and its y axis (-c, s, 0), with s, c the sine and
+    cosine of the strike; z is shared.  Written out elementwise (no dot products) so that
+    it fuses with the kernel.
+    """
+    ux, uy, uz = out[0], out[1], out[2]
+    # g[i][j] = du_i/dx_j in Okada's frame (DC3D lists the derivatives column by column).
+    g = [[out[3 + 3 * j + i] for j in range(3)] for i in range(3)]
+    u = jnp.stack([s * ux - c * uy, c * ux + s * uy, uz])
+    # Rotate the component index (rows), then the derivative index (columns).
+    rows = [
+        [s * g[0][j] - c * g[1][j] for j in range(3)],
+        [c * g[0][j] + s * g[1][j] for j in range(3)],
+        [g[2][j] for j in range(3)],
+    ]
+    grad = jnp.stack(
+        [jnp.stack([s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]) for r in rows]
+    )
+    return u, grad
+
+
+def _okada_coords(point, patch):
     s, c = patch["sin"], patch["cos"]
     de = point[0] - patch["east"]
     dn = point[1] - patch["north"]
-    x = de * s + dn * c  # along strike
-    y = -de * c + dn * s  # to the left of strike
+    return de * s + dn * c, -de * c + dn * s  # along strike, to the left of strike
+
+
+def _pair(point, patch, alpha, tensile=True):
+    """u (3,) and grad (3, 3) in ENU at one point due to one patch."""
+    x, y = _okada_coords(point, patch)
     hl, hw = patch["half_length"], patch["half_width"]
     slip = patch["slip"]
     out, _ = _dc3d_point(
         x, y, point[2], alpha, patch["depth"], patch["dip"], -hl, hl, -hw, hw,
-        (slip[0], slip[1], slip[2]),
+        (slip[0], slip[1], slip[2]), tensile=tensile,
     )
-    # Okada (x, y, z) -> ENU.  Columns of rot are the Okada axes expressed in ENU.
-    zero, one = jnp.zeros_like(s), jnp.ones_like(s)
-    rot = jnp.stack(
-        [jnp.stack([s, -c, zero]), jnp.stack([c, s, zero]), jnp.stack([zero, zero, one])]
-    )
-    u = rot @ out[:3]
-    g_okada = out[3:].reshape(3, 3).T  # rows: component, columns: derivative direction
-    g = rot @ g_okada @ rot.T
-    return u, g
+    return _rotate_to_enu(out, patch["sin"], patch["cos"])
 
 
 def _pad_patches(params, n_chunks, chunk):
@@ -86,33 +105,56 @@ def _pad_patches(params, n_chunks, chunk):
     return out
 
 
-def _summed_fields(points, params, alpha, pairs_per_block):
-    """u (n, 3) and grad (n, 3, 3) summed over all patches, chunked."""
-    n_patch = params["dip"].shape[0]
-    patch_chunk = min(n_patch, max(1, pairs_per_block // 8))
+def _blocks(points, block):
+    """(n, 3) -> (n_blocks, block, 3), padding with copies of the last point."""
+    n = points.shape[0]
+    n_blocks = math.ceil(n / block)
+    pad = n_blocks * block - n
+    if pad:
+        points = jnp.concatenate([points, jnp.repeat(points[-1:], pad, axis=0)], axis=0)
+    return points.reshape(n_blocks, block, 3)
+
+
+def _summed_fields(points, params, alpha, pairs_per_block, tensile):
+    """u (n, 3) and grad (n, 3, 3) summed over all patches, chunked in both directions.
+
+    Within a block the point index is the minor (vectorised) axis, so that a single patch
+    vectorises as well as many.
+    """
+    n, n_patch = points.shape[0], params["dip"].shape[0]
+    point_block = min(n, max(64, pairs_per_block // n_patch))
+    patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
     n_chunks = math.ceil(n_patch / patch_chunk)
-    point_batch = max(1, pairs_per_block // patch_chunk)
     params = _pad_patches(params, n_chunks, patch_chunk)
     chunked = jax.tree_util.tree_map(
         lambda v: v.reshape((n_chunks, patch_chunk) + v.shape[1:]), params
     )
-    over_patches = jax.vmap(_pair, in_axes=(None, 0, None))
+    pair = lambda p, prm: _pair(p, prm, alpha, tensile)  # noqa: E731
+    # (patches, points) with points minor.
+    grid = jax.vmap(jax.vmap(pair, in_axes=(0, None)), in_axes=(None, 0))
 
-    def one_point(p):
+    def one_block(pts):
         def body(acc, chunk):
-            u, g = over_patches(p, chunk, alpha)
+            u, g = grid(pts, chunk)
             return (acc[0] + u.sum(0), acc[1] + g.sum(0)), None
 
-        init = (jnp.zeros(3, points.dtype), jnp.zeros((3, 3), points.dtype))
+        init = (jnp.zeros((pts.shape[0], 3), pts.dtype), jnp.zeros((pts.shape[0], 3, 3), pts.dtype))
         if n_chunks == 1:
             return body(init, jax.tree_util.tree_map(lambda v: v[0], chunked))[0]
         return jax.lax.scan(body, init, chunked)[0]
 
-    return jax.lax.map(one_point, points, batch_size=min(point_batch, points.shape[0]))
+    u, g = jax.lax.map(one_block, _blocks(points, point_block))
+    return u.reshape(-1, 3)[:n], g.reshape(-1, 3, 3)[:n]
 
 
-def _over_devices(fn, points, *args):
-    """Apply fn(points, *args) -> pytree with leading axis n, sharding points over devices."""
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _over_devices(fn, static, points, *args):
+    """Apply fn(points, *args, **static) -> pytree with leading axis n, over all devices.
+
+    `fn` is a module-level function and `static` a tuple of (name, value) pairs: both are
+    static arguments of the jit, so repeated calls reuse the compiled code.
+    """
+    fn = functools.partial(fn, **dict(static))
     devices = jax.devices()
     n = points.shape[0]
     if len(devices) == 1 or n < len(devices):
@@ -130,6 +172,14 @@ def _over_devices(fn, points, *args):
     )
     out = sharded(padded, *args)
     return jax.tree_util.tree_map(lambda v: v[:n], out)
+
+
+def _needs_tensile(fault: FaultModel) -> bool:
+    """Whether the opening terms must be evaluated: skipped (a third of the work) only when
+    the slip is concrete and has no opening; under jit they are always kept."""
+    if not is_concrete(fault.slip):
+        return True
+    return bool(np.any(np.asarray(fault.slip[:, 2]) != 0.0))
 
 
 def _check_points(points):
@@ -181,8 +231,8 @@ def displacement_gradient(
     points = _check_points(points)
     alpha = alpha_from(nu, mu=mu, lam=lam)
     params = _patch_params(fault)
-    fn = lambda pts, prm, a: _summed_fields(pts, prm, a, pairs_per_block)  # noqa: E731
-    return _over_devices(fn, points, params, jnp.asarray(alpha, points.dtype))
+    static = (("pairs_per_block", pairs_per_block), ("tensile", _needs_tensile(fault)))
+    return _over_devices(_summed_fields, static, points, params, jnp.asarray(alpha, points.dtype))
 
 
 def displacement(fault: FaultModel, points, **kwargs) -> Float[Array, "n 3"]:
@@ -256,8 +306,8 @@ def greens_functions(
     points = _check_points(points)
     alpha = alpha_from(nu, mu=mu, lam=lam)
     params = _patch_params(fault)
-    fn = lambda pts, prm, a: _unit_responses(pts, prm, a, tuple(components), pairs_per_block)  # noqa: E731
-    return _over_devices(fn, points, params, jnp.asarray(alpha, points.dtype))
+    static = (("components", tuple(components)), ("pairs_per_block", pairs_per_block))
+    return _over_devices(_unit_responses, static, points, params, jnp.asarray(alpha, points.dtype))
 
 
 def displacement_greens(fault, points, **kwargs) -> Float[Array, "three_n two_m"]:

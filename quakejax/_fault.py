@@ -135,6 +135,7 @@ class FaultModel(eqx.Module):
     # -- derived geometry ---------------------------------------------------------------
     @property
     def n_patches(self) -> int:
+        """Number of patches."""
         return self.centroid.shape[0]
 
     def __len__(self) -> int:
@@ -158,6 +159,7 @@ class FaultModel(eqx.Module):
 
     @property
     def top_centre(self) -> Float[Array, "n 3"]:
+        """Centre of each patch's top edge (ENU, m)."""
         return self.centroid - 0.5 * self.width[:, None] * self.down_dip_vector
 
     @property

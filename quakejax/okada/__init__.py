@@ -2,7 +2,8 @@
 
 `dc3d` (rectangular fault) and `dc3d0` (point source) follow DC3D's frame, conventions and
 singular-point rules exactly; see their docstrings.  The geophysical layer (`FaultModel`,
-many patches at many points in a local east-north-up frame) is in `quakejax.okada.fields`.
+many patches at many points in a local east-north-up frame) is `displacement_gradient`,
+`displacement`, `strain`, `stress` and the Green's functions below.
 """
 
 from ._common import (

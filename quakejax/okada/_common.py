@@ -51,3 +51,27 @@ def safe(cond, x, fill=1.0):
 def is_concrete(*xs) -> bool:
     """True when none of the arguments is a JAX tracer (so they can be checked eagerly)."""
     return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))
+
+
+# On the CPU, LLVM's most expensive optimisation passes make the (very large, fully unrolled)
+# Okada kernels about 2-3x *slower* and take longer to compile; measured on x86-64 with AVX2
+# (benchmarks/okada_throughput.py).  Only the outermost jit's options count: a kernel called
+# inside a user's own jit is compiled with that jit's options.
+CPU_COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True}
+
+
+def backend_jit(fn=None, **jit_kwargs):
+    """`jax.jit` that adds `CPU_COMPILER_OPTIONS` when running on the CPU backend."""
+    if fn is None:
+        return lambda f: backend_jit(f, **jit_kwargs)
+    plain = jax.jit(fn, **jit_kwargs)
+    cpu = jax.jit(fn, compiler_options=CPU_COMPILER_OPTIONS, **jit_kwargs)
+
+    def call(*args, **kwargs):
+        # Options are only allowed on a top-level jit: inside a trace, use the plain one.
+        top_level = is_concrete(args, kwargs) and jax.default_backend() == "cpu"
+        return (cpu if top_level else plain)(*args, **kwargs)
+
+    call.__wrapped__ = fn
+    call.__doc__ = fn.__doc__
+    return call

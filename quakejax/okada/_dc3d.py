@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._types import Array, Float, Int
+from .._types import Array, ArrayLike, Float, Int
 from ._common import (
     EPS,
     STATUS_ABOVE_SURFACE,
@@ -18,6 +18,7 @@ from ._common import (
     STATUS_SINGULAR,
     TWO_PI,
     alpha_constants,
+    backend_jit,
     dip_constants,
     is_concrete,
     safe,
@@ -48,8 +49,8 @@ class _Corner:
         # On the negative extension of an edge R + xi (or R + eta) vanishes: DC3D switches to
         # -log(R - xi) and sets X11 = X32 = 0.  The log(eta^2 + q^2) difference between the two
         # forms cancels between the corners of one row, because the switch is made per row.
-        self.alx, self.x11, self.x32 = self._log_terms(r, ir, xi, kxi)
-        self.ale, self.y11, self.y32 = self._log_terms(r, ir, et, ket)
+        self.alx, self.x11, self.x32 = self._log_terms(r, ir, xi, self.et2 + self.q2, kxi)
+        self.ale, self.y11, self.y32 = self._log_terms(r, ir, et, self.xi2 + self.q2, ket)
         self.ey = sd * ir - y * q * ir3
         self.ez = cd * ir + d * q * ir3
         self.fy = d * ir3 + self.xi2 * self.y32 * sd
@@ -60,16 +61,27 @@ class _Corner:
         self.hz = y * q * self.x32 + xi * q * self.y32 * cd
 
     @staticmethod
-    def _log_terms(r, ir, v, flag):
+    def _log_terms(r, ir, v, rest2, flag):
+        """log(R + v), 1/(R (R + v)) and X32/Y32 with DC3D's switch at R + v ~ 0."""
+        rv = _r_plus(r, v, rest2)
+        rmv = r - v  # no cancellation where it is used (v < 0)
         # Double-where: the unused form never sees a zero argument.
-        arg = jnp.where(flag, r - v, r + v)
-        arg = safe(arg == 0.0, arg)
-        log = jnp.log(arg)
-        rv = safe(flag, r + v)
-        inv = ir / rv  # 1 / (R (R + v))
+        log = jnp.where(flag, -jnp.log(safe(~flag, rmv)), jnp.log(safe(flag, rv)))
+        inv = ir / safe(flag, rv)  # 1 / (R (R + v))
         v11 = jnp.where(flag, 0.0, inv)
         v32 = jnp.where(flag, 0.0, (r + rv) * inv * inv * ir)
-        return jnp.where(flag, -log, log), v11, v32
+        return log, v11, v32
+
+
+def _r_plus(r, v, rest2):
+    """R + v without cancellation: for v < 0 use (R^2 - v^2) / (R - v), R^2 = v^2 + rest2.
+
+    Far along the negative extension of an edge (v < 0, |v| >> the other coordinates) the
+    direct sum loses all digits in float32 and many in float64; DC3D uses the direct sum.
+    """
+    neg = v < 0.0
+    den = safe(~neg, r - v)
+    return jnp.where(neg, rest2 / den, r + v)
 
 
 def _ua(c: _Corner, alp, sd, cd, tensile: bool):
@@ -133,7 +145,7 @@ def _ub(c: _Corner, alp, sd, cd, tensile: bool):
     xi, et, q, r, ir, ir3 = c.xi, c.et, c.q, c.r, c.ir, c.ir3
     y, d = c.y, c.d
     sdsd, sdcd = sd * sd, sd * cd
-    rd = r + d
+    rd = _r_plus(r, d, c.xi2 + y * y)  # R^2 = xi^2 + y^2 + d^2
     rd = safe(rd == 0.0, rd)  # only on an edge, where the point is rejected anyway
     ird = 1.0 / rd
     d11 = ir * ird
@@ -464,7 +476,7 @@ def _check_eager(obs, al, aw, depth, alpha):
         raise ValueError("obs: contains NaN or infinite coordinates.")
 
 
-@jax.jit
+@backend_jit
 def _dc3d_batch(flat, alpha, depth, dip, al1, al2, aw1, aw2, disl):
     def one(p):
         return _dc3d_point(p[0], p[1], p[2], alpha, depth, dip, al1, al2, aw1, aw2, disl)
@@ -473,7 +485,7 @@ def _dc3d_batch(flat, alpha, depth, dip, al1, al2, aw1, aw2, disl):
 
 
 def dc3d(
-    obs: Float[Array, "*batch 3"],
+    obs: Float[ArrayLike, "*batch 3"],
     *,
     alpha,
     depth,

@@ -6,13 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._types import Array, Float, Int
+from .._types import Array, ArrayLike, Float, Int
 from ._common import (
     STATUS_ABOVE_SURFACE,
     STATUS_OK,
     STATUS_SINGULAR,
     TWO_PI,
     alpha_constants,
+    backend_jit,
     dip_constants,
     is_concrete,
     safe,
@@ -365,13 +366,13 @@ def _dc3d0_point(x, y, z, alpha, depth, dip, pot):
     return out, status
 
 
-@jax.jit
+@backend_jit
 def _dc3d0_batch(flat, alpha, depth, dip, pot):
     return jax.vmap(lambda p: _dc3d0_point(p[0], p[1], p[2], alpha, depth, dip, pot))(flat)
 
 
 def dc3d0(
-    obs: Float[Array, "*batch 3"],
+    obs: Float[ArrayLike, "*batch 3"],
     *,
     alpha,
     depth,

@@ -1,0 +1,152 @@
+"""FaultModel fields in the ENU frame: against pyrocko (independent frame handling), chunking,
+Green's functions, stress, rotation invariance and sharding over devices."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import quakejax as qj
+from quakejax.okada import displacement_gradient, greens_functions, stress
+
+from ._geometry import rel_err
+
+
+def _fault(rng, n=5, opening=False):
+    centroid = np.c_[rng.uniform(-5e3, 5e3, (n, 2)), -rng.uniform(6e3, 12e3, n)]
+    slip = np.c_[rng.normal(size=(n, 2)), rng.uniform(0, 0.5, n) if opening else np.zeros(n)]
+    return qj.FaultModel(centroid, rng.uniform(0, 360, n), rng.uniform(15, 85, n),
+                         rng.uniform(1e3, 4e3, n), rng.uniform(1e3, 3e3, n), slip)
+
+
+def _points(rng, n=40):
+    p = np.c_[rng.uniform(-2e4, 2e4, (n, 2)), -rng.uniform(0, 1.5e4, n)]
+    p[: n // 4, 2] = 0.0
+    return p
+
+
+def test_fault_model_against_pyrocko(rng):
+    """pyrocko takes north-east-down receivers and the patch reference point; its outputs
+    are converted here with an independent NED -> ENU permutation."""
+    okada_ext = pytest.importorskip("pyrocko.modelling.okada_ext", reason="pyrocko not installed")
+    fault = _fault(rng, opening=True)
+    pts = _points(rng)
+    u, g = displacement_gradient(fault, pts, nu=0.25)
+    c = np.asarray(fault.centroid)
+    hl, hw = np.asarray(fault.length) / 2, np.asarray(fault.width) / 2
+    src = np.c_[c[:, 1], c[:, 0], -c[:, 2], fault.strike, fault.dip, -hl, hl, -hw, hw]
+    rec = np.c_[pts[:, 1], pts[:, 0], -pts[:, 2]]
+    # pyrocko wants writeable, aligned, C-contiguous float64 arrays.
+    src, rec, slip = (np.require(a, np.float64, ["C", "W", "A"]) for a in (src, rec, np.array(fault.slip)))
+    res = okada_ext.okada(src, slip, rec, 3e10, 3e10, nthreads=1,
+                          rotate_sdn=0, stack_sources=1)
+    perm = np.array([[0, 1, 0], [1, 0, 0], [0, 0, -1.0]])  # ENU <- NED
+    u_ref = res[:, :3] @ perm.T
+    g_ref = np.einsum("ab,nbc,dc->nad", perm, np.swapaxes(res[:, 3:].reshape(-1, 3, 3), 1, 2), perm)
+    assert rel_err(u, u_ref) < 1e-10
+    assert rel_err(g, g_ref) < 1e-10
+
+
+def test_sum_over_patches_and_chunking(rng):
+    fault = _fault(rng, n=7)
+    pts = _points(rng, 50)
+    u, g = displacement_gradient(fault, pts)
+    u_small, g_small = displacement_gradient(fault, pts, pairs_per_block=64)  # many chunks
+    np.testing.assert_allclose(u_small, u, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(g_small, g, rtol=1e-10, atol=1e-17)
+    u_sum = sum(np.asarray(displacement_gradient(fault[i], pts)[0]) for i in range(7))
+    np.testing.assert_allclose(u, u_sum, rtol=1e-10, atol=1e-15)
+
+
+def test_greens_functions_reproduce_forward_model(rng):
+    fault = _fault(rng, n=4, opening=True)
+    pts = _points(rng, 12)
+    g_u, g_grad = greens_functions(fault, pts, components=("strike", "dip", "opening"))
+    assert g_u.shape == (12, 3, 4, 3) and g_grad.shape == (12, 3, 3, 4, 3)
+    u, g = displacement_gradient(fault, pts)
+    np.testing.assert_allclose(np.einsum("nipk,pk->ni", g_u, fault.slip), u, rtol=1e-10,
+                               atol=1e-15)
+    np.testing.assert_allclose(np.einsum("nijpk,pk->nij", g_grad, fault.slip), g, rtol=1e-10,
+                               atol=1e-17)
+    design = qj.okada.displacement_greens(fault.with_slip(fault.slip[:, :2]), pts)
+    np.testing.assert_allclose(design @ np.asarray(fault.slip[:, :2]).reshape(-1),
+                               np.asarray(displacement_gradient(fault.with_slip(fault.slip[:, :2]), pts)[0]).reshape(-1),
+                               rtol=1e-10, atol=1e-15)
+    sg = qj.okada.stress_greens(fault, pts[:3], mu=3e10, components=("strike", "dip", "opening"))
+    np.testing.assert_allclose(np.einsum("nijpk,pk->nij", sg, fault.slip),
+                               stress(fault, pts[:3], mu=3e10), rtol=1e-10, atol=1e-4)
+
+
+def test_stress_is_symmetric_and_traction_free_at_surface(rng):
+    fault = _fault(rng, n=3)
+    pts = _points(rng, 20)
+    sig = np.asarray(stress(fault, pts, mu=3e10))
+    np.testing.assert_allclose(sig, np.swapaxes(sig, 1, 2), atol=1e-9 * np.abs(sig).max())
+    surf = pts[:, 2] == 0
+    np.testing.assert_allclose(sig[surf][:, :, 2], 0.0, atol=1e-10 * np.abs(sig).max())
+
+
+def test_rotating_the_configuration_rotates_the_fields(rng):
+    """Rotate fault strikes, centroids and points about the vertical by 37 deg: u rotates."""
+    fault = _fault(rng, n=3)
+    pts = _points(rng, 16)
+    a = np.radians(37.0)  # clockwise seen from above = strike + 37
+    rot = np.array([[np.cos(a), np.sin(a), 0], [-np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+    rotated = qj.FaultModel(np.asarray(fault.centroid) @ rot.T, np.asarray(fault.strike) + 37.0,
+                            fault.dip, fault.length, fault.width, fault.slip)
+    u, g = displacement_gradient(fault, pts)
+    ur, gr = displacement_gradient(rotated, pts @ rot.T)
+    np.testing.assert_allclose(ur, np.asarray(u) @ rot.T, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(gr, rot @ np.asarray(g) @ rot.T, rtol=1e-10, atol=1e-18)
+
+
+def test_geometry_helpers():
+    f = qj.FaultModel.from_top_centre([0.0, 0.0, 0.0], 0.0, 30.0, 10e3, 4e3, [1.0, 0.0])
+    # Strike north, dipping east at 30 deg: centroid 2 km down dip.
+    np.testing.assert_allclose(f.centroid[0], [2e3 * np.cos(np.radians(30)), 0.0, -1e3], atol=1e-9)
+    np.testing.assert_allclose(f.normal_vector[0], [np.sin(np.radians(30)), 0, np.cos(np.radians(30))],
+                               atol=1e-12)
+    np.testing.assert_allclose(f.top_centre[0], [0.0, 0.0, 0.0], atol=1e-9)
+    r = qj.FaultModel.from_rake([0.0, 0.0, -5e3], 0.0, 30.0, 1e3, 1e3, 2.0, -90.0)
+    np.testing.assert_allclose(r.slip[0], [0.0, -2.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(r.rake, [-90.0])
+    assert float(r.magnitude(3e10)) == pytest.approx((2 / 3) * (np.log10(3e10 * 2.0 * 1e6) - 9.1))
+
+
+_SHARD_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import numpy as np, quakejax as qj
+    d = json.loads(sys.stdin.read())
+    f = qj.FaultModel(np.array(d["c"]), d["s"], d["d"], d["l"], d["w"], np.array(d["slip"]))
+    u, g = qj.okada.displacement_gradient(f, np.array(d["p"]))
+    gu, _ = qj.okada.greens_functions(f, np.array(d["p"]))
+    print(json.dumps({"n_devices": len(jax.devices()), "u": np.asarray(u).tolist(),
+                      "g": np.asarray(g).tolist(), "gu": np.asarray(gu).tolist()}))
+    """
+)
+
+
+def test_sharded_over_four_host_devices_equals_single_device(rng):
+    fault = _fault(rng, n=3)
+    pts = _points(rng, 23)  # not a multiple of 4: exercises padding
+    payload = json.dumps({"c": np.asarray(fault.centroid).tolist(), "s": np.asarray(fault.strike).tolist(),
+                          "d": np.asarray(fault.dip).tolist(), "l": np.asarray(fault.length).tolist(),
+                          "w": np.asarray(fault.width).tolist(), "slip": np.asarray(fault.slip).tolist(),
+                          "p": pts.tolist()})
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", _SHARD_SCRIPT], input=payload, env=env,
+                         capture_output=True, text=True, timeout=600, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["n_devices"] == 4
+    u, g = displacement_gradient(fault, pts)
+    gu, _ = greens_functions(fault, pts)
+    np.testing.assert_allclose(res["u"], u, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(res["g"], g, rtol=1e-10, atol=1e-17)
+    np.testing.assert_allclose(res["gu"], gu, rtol=1e-10, atol=1e-15)

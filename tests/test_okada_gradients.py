@@ -21,11 +21,14 @@ def _f(theta):
 # Every call below uses 6 points, so each of these compiles once (compiling the full
 # Jacobians of the kernel takes about a minute each on a 2-core CPU).
 N = 6
-_jac = jax.jit(jax.vmap(jax.jacfwd(_f)))
-_val = jax.jit(jax.vmap(_f))
+# Compile speed matters more than run speed here: skip XLA's backend optimisations.
+_FAST_COMPILE = {"xla_backend_optimization_level": 0}
+_jac = jax.jit(jax.vmap(jax.jacfwd(_f)), compiler_options=_FAST_COMPILE)
+_val = jax.jit(jax.vmap(_f), compiler_options=_FAST_COMPILE)
 # Reverse mode as jax.grad uses it: the gradient of a weighted sum of the 12 outputs.
 _WEIGHTS = jnp.linspace(-1.0, 1.3, 12)
-_grad_rev = jax.jit(jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t)))))
+_grad_rev = jax.jit(jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t)))),
+                    compiler_options=_FAST_COMPILE)
 
 
 def _theta(x, y, z, depth=5.0, dip=55.0, al=(-2.0, 3.0), aw=(-1.5, 2.0), disl=(1.0, 0.6, 0.3),

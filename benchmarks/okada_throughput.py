@@ -35,8 +35,9 @@ over points i with |.| the Euclidean norm of the displacement vector or the Frob
 of the gradient; the reported value is the larger of the two fields.  The "scaled" variant
 divides by max_i |b_i| instead.  Far from a patch DC3D's four-corner sum cancels, so no
 implementation keeps all its digits there, worst on the prolongation of the strike line:
-expect point-wise errors up to ~1e-4 in float64 (scaled ~1e-9) and O(1) and above in float32
-(okada-wrapper's DC3D is single precision).
+expect point-wise errors up to ~1e-3 in float64 far along the strike line, where quakejax
+forms R + xi without cancellation and DC3D-based codes do not (scaled errors 1e-10 to 1e-7),
+and larger in float32 (okada-wrapper's DC3D is single precision).
 
 How to run
 ----------

@@ -2,8 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import okada as okada, stress as stress
-from ._fault import FaultModel as FaultModel, RectangularPatch as RectangularPatch
+from . import okada as okada
+from . import stress as stress
+from ._fault import FaultModel as FaultModel
+from ._fault import RectangularPatch as RectangularPatch
 
 try:
     __version__ = version("quakejax")

@@ -109,11 +109,14 @@ class FaultModel(eqx.Module):
         top_centre = _as_float(top_centre)
         if top_centre.ndim == 1:
             top_centre = top_centre[None, :]
-        down = _down_dip(jnp.broadcast_to(_as_float(strike), top_centre.shape[:1]),
-                         jnp.broadcast_to(_as_float(dip), top_centre.shape[:1]))
-        centroid = top_centre + 0.5 * jnp.broadcast_to(_as_float(width), top_centre.shape[:1])[
-            :, None
-        ] * down
+        down = _down_dip(
+            jnp.broadcast_to(_as_float(strike), top_centre.shape[:1]),
+            jnp.broadcast_to(_as_float(dip), top_centre.shape[:1]),
+        )
+        centroid = (
+            top_centre
+            + 0.5 * jnp.broadcast_to(_as_float(width), top_centre.shape[:1])[:, None] * down
+        )
         return cls(centroid, strike, dip, length, width, slip)
 
     @classmethod
@@ -200,8 +203,12 @@ class FaultModel(eqx.Module):
     def __getitem__(self, idx) -> FaultModel:
         take = lambda a: jnp.atleast_1d(a[idx]) if a.ndim == 1 else jnp.atleast_2d(a[idx])  # noqa: E731
         return FaultModel(
-            take(self.centroid), take(self.strike), take(self.dip), take(self.length),
-            take(self.width), take(self.slip),
+            take(self.centroid),
+            take(self.strike),
+            take(self.dip),
+            take(self.length),
+            take(self.width),
+            take(self.slip),
         )
 
 
@@ -216,5 +223,11 @@ def _down_dip(strike, dip):
 
 def RectangularPatch(centroid, strike, dip, length, width, slip) -> FaultModel:
     """A single rectangular patch: a `FaultModel` with one patch (same units and conventions)."""
-    return FaultModel(jnp.reshape(_as_float(centroid), (1, 3)), strike, dip, length, width,
-                      jnp.reshape(_as_float(slip), (1, -1)))
+    return FaultModel(
+        jnp.reshape(_as_float(centroid), (1, 3)),
+        strike,
+        dip,
+        length,
+        width,
+        jnp.reshape(_as_float(slip), (1, -1)),
+    )

@@ -33,9 +33,7 @@ def example_fault():
     up = -(top_depth + ww.ravel() * np.sin(np.radians(dip)))
     r2 = (ss.ravel() / (length / 2)) ** 2 + ((ww.ravel() - width / 2) / (width / 2)) ** 2
     slip = 4.0 * np.sqrt(np.clip(1.0 - 0.8 * r2, 0.0, None))
-    return qj.FaultModel.from_rake(
-        np.c_[east, north, up], 0.0, dip, pl, pw, slip, rake=90.0
-    )
+    return qj.FaultModel.from_rake(np.c_[east, north, up], 0.0, dip, pl, pw, slip, rake=90.0)
 
 
 def run(out: pathlib.Path) -> dict:
@@ -81,41 +79,79 @@ def run(out: pathlib.Path) -> dict:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
     ax = axes[0]
     sc = ax.scatter(
-        np.asarray(fault.centroid[:, 0]) / 1e3, np.asarray(fault.centroid[:, 1]) / 1e3,
-        c=np.asarray(fault.slip_magnitude), s=400, marker="s", cmap="viridis",
+        np.asarray(fault.centroid[:, 0]) / 1e3,
+        np.asarray(fault.centroid[:, 1]) / 1e3,
+        c=np.asarray(fault.slip_magnitude),
+        s=400,
+        marker="s",
+        cmap="viridis",
     )
     fig.colorbar(sc, ax=ax, label="slip (m)")
-    ax.set(title=f"Slip model (Mw {summary['mw']:.2f}), map view", xlabel="east (km)",
-           ylabel="north (km)", aspect="equal")
+    ax.set(
+        title=f"Slip model (Mw {summary['mw']:.2f}), map view",
+        xlabel="east (km)",
+        ylabel="north (km)",
+        aspect="equal",
+    )
     ax = axes[1]
-    im = ax.pcolormesh(gx / 1e3, gy / 1e3, u[:, 2].reshape(gx.shape), cmap="RdBu_r",
-                       shading="auto", vmin=-abs(u[:, 2]).max(), vmax=abs(u[:, 2]).max())
+    im = ax.pcolormesh(
+        gx / 1e3,
+        gy / 1e3,
+        u[:, 2].reshape(gx.shape),
+        cmap="RdBu_r",
+        shading="auto",
+        vmin=-abs(u[:, 2]).max(),
+        vmax=abs(u[:, 2]).max(),
+    )
     step = 4
-    ax.quiver(gx[::step, ::step] / 1e3, gy[::step, ::step] / 1e3,
-              u[:, 0].reshape(gx.shape)[::step, ::step], u[:, 1].reshape(gx.shape)[::step, ::step])
+    ax.quiver(
+        gx[::step, ::step] / 1e3,
+        gy[::step, ::step] / 1e3,
+        u[:, 0].reshape(gx.shape)[::step, ::step],
+        u[:, 1].reshape(gx.shape)[::step, ::step],
+    )
     for quad in corners:
         ax.fill(quad[:, 0], quad[:, 1], fill=False, lw=0.4, color="k")
     fig.colorbar(im, ax=ax, label="vertical displacement (m)")
-    ax.set(title="Surface displacement (arrows: horizontal)", xlabel="east (km)",
-           ylabel="north (km)", aspect="equal")
+    ax.set(
+        title="Surface displacement (arrows: horizontal)",
+        xlabel="east (km)",
+        ylabel="north (km)",
+        aspect="equal",
+    )
     ax = axes[2]
     k = 2  # 12.5 km depth
-    im = ax.pcolormesh(c / 1e3, c / 1e3, vm[:, :, k].T, cmap="magma", shading="auto",
-                       norm=matplotlib.colors.LogNorm(vmin=1e-3, vmax=max(vm.max(), 1e-2)))
+    im = ax.pcolormesh(
+        c / 1e3,
+        c / 1e3,
+        vm[:, :, k].T,
+        cmap="magma",
+        shading="auto",
+        norm=matplotlib.colors.LogNorm(vmin=1e-3, vmax=max(vm.max(), 1e-2)),
+    )
     fig.colorbar(im, ax=ax, label="von Mises stress change (MPa)")
-    ax.set(title=f"Stress change at {-z[k] / 1e3:.1f} km depth", xlabel="east (km)",
-           ylabel="north (km)", aspect="equal")
+    ax.set(
+        title=f"Stress change at {-z[k] / 1e3:.1f} km depth",
+        xlabel="east (km)",
+        ylabel="north (km)",
+        aspect="equal",
+    )
     fig.savefig(out / "demo_okada.png", dpi=110)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     j = np.argmin(np.abs(c))
-    im = ax.pcolormesh(c / 1e3, -z / 1e3, ms[:, j, :].T, cmap="magma", shading="auto",
-                       norm=matplotlib.colors.LogNorm(vmin=1e-3, vmax=max(ms.max(), 1e-2)))
+    im = ax.pcolormesh(
+        c / 1e3,
+        -z / 1e3,
+        ms[:, j, :].T,
+        cmap="magma",
+        shading="auto",
+        norm=matplotlib.colors.LogNorm(vmin=1e-3, vmax=max(ms.max(), 1e-2)),
+    )
     ax.invert_yaxis()
     fig.colorbar(im, ax=ax, label="max shear stress change (MPa)")
-    ax.set(title="Depth section across strike (north = 0)", xlabel="east (km)",
-           ylabel="depth (km)")
+    ax.set(title="Depth section across strike (north = 0)", xlabel="east (km)", ylabel="depth (km)")
     fig.savefig(out / "demo_section.png", dpi=110)
     plt.close(fig)
 

@@ -6,8 +6,9 @@ import numpy as np
 def okada_to_ned(strike_deg):
     """Rotation taking Okada (x along strike, y left of strike, z up) vectors to NED."""
     phi = np.radians(strike_deg)
-    return np.array([[np.cos(phi), np.sin(phi), 0.0], [np.sin(phi), -np.cos(phi), 0.0],
-                     [0.0, 0.0, -1.0]])
+    return np.array(
+        [[np.cos(phi), np.sin(phi), 0.0], [np.sin(phi), -np.cos(phi), 0.0], [0.0, 0.0, -1.0]]
+    )
 
 
 def ned_to_okada_point(ned, strike_deg):

@@ -19,8 +19,14 @@ from ._geometry import rel_err
 def _fault(rng, n=5, opening=False):
     centroid = np.c_[rng.uniform(-5e3, 5e3, (n, 2)), -rng.uniform(6e3, 12e3, n)]
     slip = np.c_[rng.normal(size=(n, 2)), rng.uniform(0, 0.5, n) if opening else np.zeros(n)]
-    return qj.FaultModel(centroid, rng.uniform(0, 360, n), rng.uniform(15, 85, n),
-                         rng.uniform(1e3, 4e3, n), rng.uniform(1e3, 3e3, n), slip)
+    return qj.FaultModel(
+        centroid,
+        rng.uniform(0, 360, n),
+        rng.uniform(15, 85, n),
+        rng.uniform(1e3, 4e3, n),
+        rng.uniform(1e3, 3e3, n),
+        slip,
+    )
 
 
 def _points(rng, n=40):
@@ -41,9 +47,10 @@ def test_fault_model_against_pyrocko(rng):
     src = np.c_[c[:, 1], c[:, 0], -c[:, 2], fault.strike, fault.dip, -hl, hl, -hw, hw]
     rec = np.c_[pts[:, 1], pts[:, 0], -pts[:, 2]]
     # pyrocko wants writeable, aligned, C-contiguous float64 arrays.
-    src, rec, slip = (np.require(a, np.float64, ["C", "W", "A"]) for a in (src, rec, np.array(fault.slip)))
-    res = okada_ext.okada(src, slip, rec, 3e10, 3e10, nthreads=1,
-                          rotate_sdn=0, stack_sources=1)
+    src, rec, slip = (
+        np.require(a, np.float64, ["C", "W", "A"]) for a in (src, rec, np.array(fault.slip))
+    )
+    res = okada_ext.okada(src, slip, rec, 3e10, 3e10, nthreads=1, rotate_sdn=0, stack_sources=1)
     perm = np.array([[0, 1, 0], [1, 0, 0], [0, 0, -1.0]])  # ENU <- NED
     u_ref = res[:, :3] @ perm.T
     g_ref = np.einsum("ab,nbc,dc->nad", perm, np.swapaxes(res[:, 3:].reshape(-1, 3, 3), 1, 2), perm)
@@ -68,17 +75,24 @@ def test_greens_functions_reproduce_forward_model(rng):
     g_u, g_grad = greens_functions(fault, pts, components=("strike", "dip", "opening"))
     assert g_u.shape == (12, 3, 4, 3) and g_grad.shape == (12, 3, 3, 4, 3)
     u, g = displacement_gradient(fault, pts)
-    np.testing.assert_allclose(np.einsum("nipk,pk->ni", g_u, fault.slip), u, rtol=1e-10,
-                               atol=1e-15)
-    np.testing.assert_allclose(np.einsum("nijpk,pk->nij", g_grad, fault.slip), g, rtol=1e-10,
-                               atol=1e-17)
+    np.testing.assert_allclose(np.einsum("nipk,pk->ni", g_u, fault.slip), u, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        np.einsum("nijpk,pk->nij", g_grad, fault.slip), g, rtol=1e-10, atol=1e-17
+    )
     design = qj.okada.displacement_greens(fault.with_slip(fault.slip[:, :2]), pts)
-    np.testing.assert_allclose(design @ np.asarray(fault.slip[:, :2]).reshape(-1),
-                               np.asarray(displacement_gradient(fault.with_slip(fault.slip[:, :2]), pts)[0]).reshape(-1),
-                               rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        design @ np.asarray(fault.slip[:, :2]).reshape(-1),
+        np.asarray(displacement_gradient(fault.with_slip(fault.slip[:, :2]), pts)[0]).reshape(-1),
+        rtol=1e-10,
+        atol=1e-15,
+    )
     sg = qj.okada.stress_greens(fault, pts[:3], mu=3e10, components=("strike", "dip", "opening"))
-    np.testing.assert_allclose(np.einsum("nijpk,pk->nij", sg, fault.slip),
-                               stress(fault, pts[:3], mu=3e10), rtol=1e-10, atol=1e-4)
+    np.testing.assert_allclose(
+        np.einsum("nijpk,pk->nij", sg, fault.slip),
+        stress(fault, pts[:3], mu=3e10),
+        rtol=1e-10,
+        atol=1e-4,
+    )
 
 
 def test_stress_is_symmetric_and_traction_free_at_surface(rng):
@@ -96,8 +110,14 @@ def test_rotating_the_configuration_rotates_the_fields(rng):
     pts = _points(rng, 16)
     a = np.radians(37.0)  # clockwise seen from above = strike + 37
     rot = np.array([[np.cos(a), np.sin(a), 0], [-np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
-    rotated = qj.FaultModel(np.asarray(fault.centroid) @ rot.T, np.asarray(fault.strike) + 37.0,
-                            fault.dip, fault.length, fault.width, fault.slip)
+    rotated = qj.FaultModel(
+        np.asarray(fault.centroid) @ rot.T,
+        np.asarray(fault.strike) + 37.0,
+        fault.dip,
+        fault.length,
+        fault.width,
+        fault.slip,
+    )
     u, g = displacement_gradient(fault, pts)
     ur, gr = displacement_gradient(rotated, pts @ rot.T)
     np.testing.assert_allclose(ur, np.asarray(u) @ rot.T, rtol=1e-10, atol=1e-15)
@@ -108,8 +128,9 @@ def test_geometry_helpers():
     f = qj.FaultModel.from_top_centre([0.0, 0.0, 0.0], 0.0, 30.0, 10e3, 4e3, [1.0, 0.0])
     # Strike north, dipping east at 30 deg: centroid 2 km down dip.
     np.testing.assert_allclose(f.centroid[0], [2e3 * np.cos(np.radians(30)), 0.0, -1e3], atol=1e-9)
-    np.testing.assert_allclose(f.normal_vector[0], [np.sin(np.radians(30)), 0, np.cos(np.radians(30))],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        f.normal_vector[0], [np.sin(np.radians(30)), 0, np.cos(np.radians(30))], atol=1e-12
+    )
     np.testing.assert_allclose(f.top_centre[0], [0.0, 0.0, 0.0], atol=1e-9)
     r = qj.FaultModel.from_rake([0.0, 0.0, -5e3], 0.0, 30.0, 1e3, 1e3, 2.0, -90.0)
     np.testing.assert_allclose(r.slip[0], [0.0, -2.0, 0.0], atol=1e-12)
@@ -136,13 +157,29 @@ _SHARD_SCRIPT = textwrap.dedent(
 def test_sharded_over_four_host_devices_equals_single_device(rng):
     fault = _fault(rng, n=3)
     pts = _points(rng, 23)  # not a multiple of 4: exercises padding
-    payload = json.dumps({"c": np.asarray(fault.centroid).tolist(), "s": np.asarray(fault.strike).tolist(),
-                          "d": np.asarray(fault.dip).tolist(), "l": np.asarray(fault.length).tolist(),
-                          "w": np.asarray(fault.width).tolist(), "slip": np.asarray(fault.slip).tolist(),
-                          "p": pts.tolist()})
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    out = subprocess.run([sys.executable, "-c", _SHARD_SCRIPT], input=payload, env=env,
-                         capture_output=True, text=True, timeout=600, check=True)
+    payload = json.dumps(
+        {
+            "c": np.asarray(fault.centroid).tolist(),
+            "s": np.asarray(fault.strike).tolist(),
+            "d": np.asarray(fault.dip).tolist(),
+            "l": np.asarray(fault.length).tolist(),
+            "w": np.asarray(fault.width).tolist(),
+            "slip": np.asarray(fault.slip).tolist(),
+            "p": pts.tolist(),
+        }
+    )
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _SHARD_SCRIPT],
+        input=payload,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["n_devices"] == 4
     u, g = displacement_gradient(fault, pts)

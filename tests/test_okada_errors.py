@@ -32,8 +32,14 @@ def test_on_edge_gives_zero_and_singular_status():
     u, g, status = dc3d(np.array([top_edge, [0.0, 0.0, 0.0]]), return_status=True, **KW)
     assert status.tolist() == [STATUS_SINGULAR, STATUS_OK]
     assert np.all(np.asarray(u[0]) == 0) and np.all(np.asarray(g[0]) == 0)
-    u0, _, s0 = dc3d0(np.array([[0.0, 0.0, -3.0]]), alpha=2 / 3, depth=3.0, dip=40.0,
-                      pot=(1, 0, 0, 0), return_status=True)
+    u0, _, s0 = dc3d0(
+        np.array([[0.0, 0.0, -3.0]]),
+        alpha=2 / 3,
+        depth=3.0,
+        dip=40.0,
+        pot=(1, 0, 0, 0),
+        return_status=True,
+    )
     assert s0.tolist() == [STATUS_SINGULAR] and np.all(np.asarray(u0) == 0)
 
 
@@ -59,8 +65,14 @@ def test_bad_obs_shape_and_nan():
 
 
 def _fault(**over):
-    args = dict(centroid=[0.0, 0.0, -5e3], strike=10.0, dip=45.0, length=4e3, width=2e3,
-                slip=[1.0, 0.0, 0.0])
+    args = dict(
+        centroid=[0.0, 0.0, -5e3],
+        strike=10.0,
+        dip=45.0,
+        length=4e3,
+        width=2e3,
+        slip=[1.0, 0.0, 0.0],
+    )
     args.update(over)
     return qj.FaultModel(**args)
 

@@ -27,12 +27,22 @@ _jac = jax.jit(jax.vmap(jax.jacfwd(_f)), compiler_options=_FAST_COMPILE)
 _val = jax.jit(jax.vmap(_f), compiler_options=_FAST_COMPILE)
 # Reverse mode as jax.grad uses it: the gradient of a weighted sum of the 12 outputs.
 _WEIGHTS = jnp.linspace(-1.0, 1.3, 12)
-_grad_rev = jax.jit(jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t)))),
-                    compiler_options=_FAST_COMPILE)
+_grad_rev = jax.jit(
+    jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t)))), compiler_options=_FAST_COMPILE
+)
 
 
-def _theta(x, y, z, depth=5.0, dip=55.0, al=(-2.0, 3.0), aw=(-1.5, 2.0), disl=(1.0, 0.6, 0.3),
-           alpha=2.0 / 3.0):
+def _theta(
+    x,
+    y,
+    z,
+    depth=5.0,
+    dip=55.0,
+    al=(-2.0, 3.0),
+    aw=(-1.5, 2.0),
+    disl=(1.0, 0.6, 0.3),
+    alpha=2.0 / 3.0,
+):
     return [x, y, z, depth, dip, *al, *aw, *disl, alpha]
 
 
@@ -63,8 +73,9 @@ def test_jacobian_matches_central_differences(rng, dip):
     np.testing.assert_allclose(jac, fd, rtol=0, atol=2e-6 * scale.max())
     # Reverse mode agrees with forward mode (up to rounding, amplified near vertical dips).
     rev = np.asarray(_grad_rev(jnp.asarray(thetas)))
-    np.testing.assert_allclose(rev, np.einsum("o,nop->np", np.asarray(_WEIGHTS), jac),
-                               rtol=1e-7, atol=1e-10 * scale.max())
+    np.testing.assert_allclose(
+        rev, np.einsum("o,nop->np", np.asarray(_WEIGHTS), jac), rtol=1e-7, atol=1e-10 * scale.max()
+    )
 
 
 SINGULAR = {
@@ -72,13 +83,16 @@ SINGULAR = {
     "on top edge": _theta(0.5, 2.0 * np.cos(np.radians(55)), -5.0 + 2.0 * np.sin(np.radians(55))),
     "on corner": _theta(3.0, 2.0 * np.cos(np.radians(55)), -5.0 + 2.0 * np.sin(np.radians(55))),
     "inside fault plane": _theta(0.5, 0.0, -5.0),
-    "extension of top edge": _theta(-6.0, 2.0 * np.cos(np.radians(55)),
-                                    -5.0 + 2.0 * np.sin(np.radians(55))),
-    "extension of side edge": _theta(-2.0, 3.0 * np.cos(np.radians(55)),
-                                     -5.0 + 3.0 * np.sin(np.radians(55))),
+    "extension of top edge": _theta(
+        -6.0, 2.0 * np.cos(np.radians(55)), -5.0 + 2.0 * np.sin(np.radians(55))
+    ),
+    "extension of side edge": _theta(
+        -2.0, 3.0 * np.cos(np.radians(55)), -5.0 + 3.0 * np.sin(np.radians(55))
+    ),
     "surface above fault": _theta(0.3, 1.0, 0.0),
-    "surface trace of surface-breaking fault": _theta(0.3, 0.0, 0.0, depth=2.0, dip=90.0,
-                                                       aw=(-2.0, 2.0)),
+    "surface trace of surface-breaking fault": _theta(
+        0.3, 0.0, 0.0, depth=2.0, dip=90.0, aw=(-2.0, 2.0)
+    ),
     "surface, vertical fault": _theta(1.0, 2.0, 0.0, dip=90.0),
     "depth, vertical fault": _theta(1.0, 2.0, -4.0, dip=90.0),
     "vertical fault plane": _theta(1.0, 0.0, -4.0, dip=90.0),
@@ -112,5 +126,8 @@ def test_point_source_gradients():
         fd.append((np.asarray(f(theta + e)) - np.asarray(f(theta - e))) / (2 * e[k]))
     np.testing.assert_allclose(j, np.stack(fd, -1), atol=2e-7 * np.abs(j).max())
     # At the source itself and on the surface at a vertical dip: finite.
-    for t in ([0.0, 0.0, -4.0, 4.0, 35.0, 1, 1, 1, 1, 2 / 3], [0.0, 1.0, 0.0, 4.0, 90.0, 1, 1, 1, 1, 2 / 3]):
+    for t in (
+        [0.0, 0.0, -4.0, 4.0, 35.0, 1, 1, 1, 1, 2 / 3],
+        [0.0, 1.0, 0.0, 4.0, 90.0, 1, 1, 1, 1, 2 / 3],
+    ):
         assert np.isfinite(np.asarray(jac(jnp.asarray(t, dtype=float)))).all()

@@ -47,8 +47,9 @@ def _outputs_at(p):
 
 
 # d(12 outputs)/d(x, y, z) at 16 points: one compile serves the two tests below.
-_d_outputs = jax.jit(jax.vmap(jax.jacfwd(_outputs_at)),
-                     compiler_options={"xla_backend_optimization_level": 0})
+_d_outputs = jax.jit(
+    jax.vmap(jax.jacfwd(_outputs_at)), compiler_options={"xla_backend_optimization_level": 0}
+)
 
 
 def test_equilibrium_div_stress_is_zero(rng):
@@ -119,8 +120,10 @@ def test_float32_error_against_float64(rng):
     """float32 keeps about 5 significant digits relative to the largest value (see docs)."""
     obs = _points(rng, 256)
     u64, g64 = dc3d(obs, disl=(1.0, 0.5, 0.2), **FAULT)
-    kw32 = {k: (np.float32(v) if np.isscalar(v) else tuple(np.float32(x) for x in v))
-            for k, v in FAULT.items()}
+    kw32 = {
+        k: (np.float32(v) if np.isscalar(v) else tuple(np.float32(x) for x in v))
+        for k, v in FAULT.items()
+    }
     u32, g32 = dc3d(obs.astype(np.float32), disl=np.float32([1.0, 0.5, 0.2]), **kw32)
     assert u32.dtype == jnp.float32 and g32.dtype == jnp.float32
     err_u = np.abs(np.asarray(u32, np.float64) - u64).max() / np.abs(u64).max()

@@ -25,6 +25,7 @@ from ._common import (
     snap,
 )
 
+
 class _Corner:
     """Geometry constants of DC3D's DCCON2 for one corner (xi, eta) of the fault.
 
@@ -295,10 +296,7 @@ def _uc(c: _Corner, alp, sd, cd, z, tensile: bool):
         xi * ppy * sd + y * d * x32 + alp5 * cc * ((y + 2.0 * q * sd) * x32 - y * q2 * x53),
         -q * ir3 + y0 * sdcd - alp5 * (cdr * cd + cc * d * qr),
         alp4 * y * d * x32 - alp5 * cc * ((y - 2.0 * q * sd) * x32 + d * et * q * x53),
-        -xi * ppz * sd
-        + x11
-        - d * d * x32
-        - alp5 * cc * ((d - 2.0 * q * cd) * x32 - d * q2 * x53),
+        -xi * ppz * sd + x11 - d * d * x32 - alp5 * cc * ((d - 2.0 * q * cd) * x32 - d * q2 * x53),
     ]
     if not tensile:
         return strike, dip
@@ -529,7 +527,9 @@ def dc3d(
         raise ValueError(f"obs must have shape (..., 3); got {obs.shape}.")
     _check_eager(obs, al, aw, depth, alpha)
     disl = tuple(disl[i] for i in range(3))
-    out, status = _dc3d_batch(obs.reshape(-1, 3), alpha, depth, dip, al[0], al[1], aw[0], aw[1], disl)
+    out, status = _dc3d_batch(
+        obs.reshape(-1, 3), alpha, depth, dip, al[0], al[1], aw[0], aw[1], disl
+    )
     out = out.reshape(obs.shape[:-1] + (12,))
     u, grad = split_output(out)
     if return_status:

@@ -259,7 +259,8 @@ def _uc0(c: _Point, alp, sd, cd, z, pot):
         e5,
         3.0 * x / r5 * (alp4 * (2.0 + a5) * sdcd - alp5 * 5.0 * cc / r2 * (t + d * p * qr7)),
         e5,
-        s5 * (alp4 * (2.0 * y * c2d + t * b5) + alp5 * cc * (s2d - 10.0 * y * s / r2 - p * qr5 * b7)),
+        s5
+        * (alp4 * (2.0 * y * c2d + t * b5) + alp5 * cc * (s2d - 10.0 * y * s / r2 - p * qr5 * b7)),
         s5 * (alp4 * y * a5 * sdcd - alp5 * cc * ((3.0 + a5) * c2d + y * p * dr5 * qr7)),
         3.0 * x / r5 * (-alp4 * (s2d - t * dr5) - alp5 * 5.0 * cc / r2 * (t + d * p * qr7)),
         s5
@@ -299,14 +300,13 @@ def _uc0(c: _Point, alp, sd, cd, z, pot):
             - alp5 * (cc * (2.0 * sdsd + 10.0 * y * (t - y) / r2 - q * qr5 * b7) + z * b5)
         ),
         s5
-        * (
-            alp4 * y * (1.0 - a5 * sdsd)
-            + alp5 * (cc * (3.0 + a5) * s2d - y * dr5 * (cc * d7 + z))
-        ),
+        * (alp4 * y * (1.0 - a5 * sdsd) + alp5 * (cc * (3.0 + a5) * s2d - y * dr5 * (cc * d7 + z))),
         3.0
         * x
         / r5
-        * (-alp4 * (c2d + s * dr5) + alp5 * (5.0 * cc / r2 * (s - d + d * q * qr7) - 1.0 - z * dr5)),
+        * (
+            -alp4 * (c2d + s * dr5) + alp5 * (5.0 * cc / r2 * (s - d + d * q * qr7) - 1.0 - z * dr5)
+        ),
         s5
         * (
             alp4 * (d * b5 * s2d - y * c5 * c2d)

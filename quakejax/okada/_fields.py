@@ -17,7 +17,7 @@ from jax.sharding import Mesh, PartitionSpec
 
 from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
-from ..stress._tensor import stress_from_gradient, strain_from_gradient
+from ..stress._tensor import strain_from_gradient, stress_from_gradient
 from ._common import backend_jit, is_concrete
 from ._dc3d import _dc3d_point, _dc3d_unit
 
@@ -67,9 +67,7 @@ def _rotate_to_enu(out, s, c):
         [c * g[0][j] + s * g[1][j] for j in range(3)],
         [g[2][j] for j in range(3)],
     ]
-    grad = jnp.stack(
-        [jnp.stack([s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]) for r in rows]
-    )
+    grad = jnp.stack([jnp.stack([s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]) for r in rows])
     return u, grad
 
 
@@ -86,8 +84,18 @@ def _pair(point, patch, alpha, tensile=True):
     hl, hw = patch["half_length"], patch["half_width"]
     slip = patch["slip"]
     out, _ = _dc3d_point(
-        x, y, point[2], alpha, patch["depth"], patch["dip"], -hl, hl, -hw, hw,
-        (slip[0], slip[1], slip[2]), tensile=tensile,
+        x,
+        y,
+        point[2],
+        alpha,
+        patch["depth"],
+        patch["dip"],
+        -hl,
+        hl,
+        -hw,
+        hw,
+        (slip[0], slip[1], slip[2]),
+        tensile=tensile,
     )
     return _rotate_to_enu(out, patch["sin"], patch["cos"])
 
@@ -185,7 +193,9 @@ def _needs_tensile(fault: FaultModel) -> bool:
 def _check_points(points):
     points = jnp.asarray(points)
     if points.ndim != 2 or points.shape[1] != 3:
-        raise ValueError(f"points must have shape (n, 3) (east, north, up in m); got {points.shape}")
+        raise ValueError(
+            f"points must have shape (n, 3) (east, north, up in m); got {points.shape}"
+        )
     if is_concrete(points) and points.size:
         p = np.asarray(points)
         bad = ~np.isfinite(p).all(axis=1)
@@ -276,8 +286,10 @@ def _unit_responses(points, params, alpha, components, pairs_per_block):
             x, y, p[2], a, patch["depth"], patch["dip"], -hl, hl, -hw, hw, tensile=2 in idx
         )
         fields = [_rotate_to_enu(rows[k], patch["sin"], patch["cos"]) for k in idx]
-        return (jnp.stack([f[0] for f in fields], axis=-1),
-                jnp.stack([f[1] for f in fields], axis=-1))
+        return (
+            jnp.stack([f[0] for f in fields], axis=-1),
+            jnp.stack([f[1] for f in fields], axis=-1),
+        )
 
     def one_point(p):
         return jax.vmap(unit, in_axes=(None, 0, None), out_axes=-2)(p, params, alpha)

@@ -15,7 +15,9 @@ def strain_from_gradient(grad: Float[ArrayLike, "*batch 3 3"]) -> Float[Array, "
     return 0.5 * (grad + jnp.swapaxes(grad, -1, -2))
 
 
-def stress_from_strain(strain: Float[ArrayLike, "*batch 3 3"], *, mu, lam) -> Float[Array, "*batch 3 3"]:
+def stress_from_strain(
+    strain: Float[ArrayLike, "*batch 3 3"], *, mu, lam
+) -> Float[Array, "*batch 3 3"]:
     """Hooke's law, sigma = lam tr(eps) I + 2 mu eps, in the unit of `mu` and `lam` (Pa).
 
     Tension positive (the sign convention of Okada's outputs and Coulomb 3).
@@ -25,7 +27,9 @@ def stress_from_strain(strain: Float[ArrayLike, "*batch 3 3"], *, mu, lam) -> Fl
     return lam * trace * eye + 2.0 * mu * strain
 
 
-def stress_from_gradient(grad: Float[ArrayLike, "*batch 3 3"], *, mu, lam) -> Float[Array, "*batch 3 3"]:
+def stress_from_gradient(
+    grad: Float[ArrayLike, "*batch 3 3"], *, mu, lam
+) -> Float[Array, "*batch 3 3"]:
     """Stress (Pa, tension positive) from the displacement gradient, for Lame constants (Pa)."""
     return stress_from_strain(strain_from_gradient(grad), mu=mu, lam=lam)
 

@@ -131,3 +131,20 @@ def test_point_source_gradients():
         [0.0, 1.0, 0.0, 4.0, 90.0, 1, 1, 1, 1, 2 / 3],
     ):
         assert np.isfinite(np.asarray(jac(jnp.asarray(t, dtype=float)))).all()
+
+
+@pytest.mark.parametrize("dip", [90.0, -90.0])
+def test_dip_derivative_at_vertical(rng, dip):
+    """d/d(dip) at an exactly vertical dip, where DC3D's vertical limit formulas are used.
+
+    The central difference uses a 0.03 degree step: smaller steps land where DC3D's general
+    formulas lose digits to 1/cos^2(dip) cancellation.
+    """
+    pts = np.c_[rng.uniform(-8, 8, N), rng.uniform(-8, 8, N), -rng.uniform(0.0, 10.0, N)]
+    pts[0, 2] = 0.0
+    thetas = np.array([_theta(*p, dip=dip) for p in pts])
+    jac = np.asarray(_jac(jnp.asarray(thetas)))[:, :, 4]
+    e = np.zeros(thetas.shape[1])
+    e[4] = 0.03
+    fd = (np.asarray(_val(thetas + e)) - np.asarray(_val(thetas - e))) / 0.06
+    np.testing.assert_allclose(jac, fd, rtol=0, atol=2e-5 * np.abs(fd).max())

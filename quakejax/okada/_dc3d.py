@@ -140,21 +140,18 @@ def _ua(c: _Corner, alp, sd, cd, tensile: bool):
     return strike, dip, opening
 
 
-def _ub(c: _Corner, alp, sd, cd, tensile: bool):
-    """Part B (image terms independent of z), Okada 1992 Table 7."""
-    alp3 = alp[2]
-    xi, et, q, r, ir, ir3 = c.xi, c.et, c.q, c.r, c.ir, c.ir3
-    y, d = c.y, c.d
-    sdsd, sdcd = sd * sd, sd * cd
-    rd = _r_plus(r, d, c.xi2 + y * y)  # R^2 = xi^2 + y^2 + d^2
+def _rd_terms(c: _Corner, y, d):
+    """R + d and the factors of Okada's Table 7 built on it, for given y and d."""
+    rd = _r_plus(c.r, d, c.xi2 + y * y)  # R^2 = xi^2 + y^2 + d^2
     rd = safe(rd == 0.0, rd)  # only on an edge, where the point is rejected anyway
     ird = 1.0 / rd
-    d11 = ir * ird
-    aj2 = xi * y * ird * d11
-    aj5 = -(d + y * y * ird) * d11
-    log_rd = jnp.log(rd)
+    d11 = c.ir * ird
+    return rd, ird, d11, c.xi * y * ird * d11, -(d + y * y * ird) * d11
 
-    # General dip.  cd is replaced by 1 where it is 0 so that the unused branch stays finite.
+
+def _ub_general(c: _Corner, sd, cd, y, ird, d11, log_rd, aj2, aj5):
+    """I3, I4, K1, K3, J3, J6 of Okada (1992) for cos(dip) != 0 (cd = 0 gives finite junk)."""
+    xi, et, q, r = c.xi, c.et, c.q, c.r
     vertical = cd == 0.0
     icd = 1.0 / safe(vertical, cd)
     icdcd = icd * icd
@@ -163,27 +160,62 @@ def _ub(c: _Corner, alp, sd, cd, tensile: bool):
     atan_term = jnp.arctan(
         (et * (x + q * cd) + x * (r + x) * sd) * icd / (safe(xi_zero, xi) * (r + x))
     )
-    ai4_gen = jnp.where(xi_zero, 0.0, (xi * ird * sdcd + 2.0 * atan_term) * icdcd)
-    ai3_gen = (y * cd * ird - c.ale + sd * log_rd) * icdcd
-    ak1_gen = xi * (d11 - c.y11 * sd) * icd
-    ak3_gen = (q * c.y11 - y * d11) * icd
-    aj3_gen = (ak1_gen - aj2 * sd) * icd
-    aj6_gen = (ak3_gen - aj5 * sd) * icd
-    # Vertical fault (cos dip = 0): the limits given by Okada (1992).
-    ird2 = ird * ird
-    ai3_v = (et * ird + y * q * ird2 - c.ale) * 0.5
-    ai4_v = xi * y * ird2 * 0.5
-    ak1_v = xi * q * ird * d11
-    ak3_v = sd * ird * (c.xi2 * d11 - 1.0)
-    aj3_v = -xi * ird2 * (c.q2 * d11 - 0.5)
-    aj6_v = -y * ird2 * (c.xi2 * d11 - 0.5)
+    ai4 = jnp.where(xi_zero, 0.0, (xi * ird * sd * cd + 2.0 * atan_term) * icdcd)
+    ai3 = (y * cd * ird - c.ale + sd * log_rd) * icdcd
+    ak1 = xi * (d11 - c.y11 * sd) * icd
+    ak3 = (q * c.y11 - y * d11) * icd
+    return ai3, ai4, ak1, ak3, (ak1 - aj2 * sd) * icd, (ak3 - aj5 * sd) * icd
 
-    ai3 = jnp.where(vertical, ai3_v, ai3_gen)
-    ai4 = jnp.where(vertical, ai4_v, ai4_gen)
-    ak1 = jnp.where(vertical, ak1_v, ak1_gen)
-    ak3 = jnp.where(vertical, ak3_v, ak3_gen)
-    aj3 = jnp.where(vertical, aj3_v, aj3_gen)
-    aj6 = jnp.where(vertical, aj6_v, aj6_gen)
+
+def _ub_vertical(c: _Corner, sd, cd):
+    """The same six terms at cos(dip) = 0, with their first-order term in cos(dip).
+
+    Okada's vertical limits give the values; their derivative with respect to the dip is
+    not that of the limit formulas, so the slope d/d(cos dip) at fixed (xi, eta, q) is added
+    as cd * slope, with the slope from a symmetric difference of the general formulas at
+    cos(dip) = +-delta (delta = eps^(1/5) balances rounding against truncation).  In value
+    cd is exactly 0 here, so only derivatives see the correction.
+    """
+    xi, et, q = c.xi, c.et, c.q
+    sd0 = jax.lax.stop_gradient(sd)
+    y, d = q * sd0, et * sd0  # y and d at cos(dip) = 0
+    _, ird, d11, _, _ = _rd_terms(c, y, d)
+    ird2 = ird * ird
+    limits = (
+        (et * ird + y * q * ird2 - c.ale) * 0.5,
+        xi * y * ird2 * 0.5,
+        xi * q * ird * d11,
+        sd0 * ird * (c.xi2 * d11 - 1.0),
+        -xi * ird2 * (c.q2 * d11 - 0.5),
+        -y * ird2 * (c.xi2 * d11 - 0.5),
+    )
+    delta = float(jnp.finfo(xi.dtype).eps) ** 0.2
+    sides = []
+    for cdv in (delta, -delta):
+        sdv = jnp.sign(sd0) * (1.0 - cdv * cdv) ** 0.5
+        yv, dv = et * cdv + q * sdv, et * sdv - q * cdv
+        rd, irdv, d11v, aj2, aj5 = _rd_terms(c, yv, dv)
+        sides.append(_ub_general(c, sdv, cdv, yv, irdv, d11v, jnp.log(rd), aj2, aj5))
+    return tuple(
+        lim + cd * jax.lax.stop_gradient((a - b) / (2.0 * delta))
+        for lim, a, b in zip(limits, *sides, strict=True)
+    )
+
+
+def _ub(c: _Corner, alp, sd, cd, tensile: bool):
+    """Part B (image terms independent of z), Okada 1992 Table 7."""
+    alp3 = alp[2]
+    xi, et, q, ir, ir3 = c.xi, c.et, c.q, c.ir, c.ir3
+    y, d = c.y, c.d
+    sdsd, sdcd = sd * sd, sd * cd
+    rd, ird, d11, aj2, aj5 = _rd_terms(c, y, d)
+    log_rd = jnp.log(rd)
+    vertical = cd == 0.0
+    general = _ub_general(c, sd, cd, y, ird, d11, log_rd, aj2, aj5)
+    limits = _ub_vertical(c, sd, cd)
+    ai3, ai4, ak1, ak3, aj3, aj6 = (
+        jnp.where(vertical, v, g) for v, g in zip(limits, general, strict=True)
+    )
 
     xy = xi * c.y11
     ai1 = -xi * ird * cd - ai4 * sd

@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=8
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q -n 2

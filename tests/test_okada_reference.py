@@ -124,18 +124,21 @@ def test_dc3d_matches_okada_wrapper(case):
 @given(
     dip=st.one_of(st.floats(-90.0, 90.0), st.sampled_from([90.0, 0.0, -90.0])),
     depth=st.floats(0.5, 30.0),
-    pot=st.lists(_slip(), min_size=4, max_size=4),
-    xyz=st.tuples(
-        st.floats(-8.0, 8.0), st.floats(-8.0, 8.0), st.one_of(st.just(0.0), st.floats(-8.0, 0.0))
-    ),
+    kind=st.sampled_from([0, 1, 2, 3]),
+    value=st.floats(0.01, 5.0),
+    xyz=st.tuples(st.floats(-4.0, 4.0), st.floats(-4.0, 4.0),
+                  st.one_of(st.just(0.0), st.floats(-4.0, 0.0))),
 )
 @settings(max_examples=150)
-def test_dc3d0_matches_okada_wrapper(dip, depth, pot, xyz):
+def test_dc3d0_matches_okada_wrapper(dip, depth, kind, value, xyz):
     ow = pytest.importorskip("okada_wrapper", reason="okada-wrapper not installed")
-    # The wrapper computes in single precision: beyond ~10 source depths the real and image
-    # terms cancel to a few digits, so receivers are drawn within 8 depths (xyz in depths).
+    # The wrapper computes in single precision: where terms cancel (far from the source, or
+    # between the tensile and inflation sources) it keeps only a few digits.  So one potency
+    # type at a time (linearity is tested elsewhere), within 4 source depths (xyz in depths).
+    pot = [0.0] * 4
+    pot[kind] = value
     xyz = [v * depth for v in xyz]
-    if not np.any(pot) or np.hypot(np.hypot(xyz[0], xyz[1]), xyz[2] + depth) < 0.05 * depth:
+    if np.hypot(np.hypot(xyz[0], xyz[1]), xyz[2] + depth) < 0.05 * depth:
         return
     xyz, depth, dip, pot = as_float32_exact(xyz, depth, dip, pot)
     ok, u_ref, g_ref = ow.dc3d0wrapper(ALPHA32, xyz, depth, dip, pot)

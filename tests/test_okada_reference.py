@@ -126,8 +126,9 @@ def test_dc3d_matches_okada_wrapper(case):
     depth=st.floats(0.5, 30.0),
     kind=st.sampled_from([0, 1, 2, 3]),
     value=st.floats(0.01, 5.0),
-    xyz=st.tuples(st.floats(-4.0, 4.0), st.floats(-4.0, 4.0),
-                  st.one_of(st.just(0.0), st.floats(-4.0, 0.0))),
+    xyz=st.tuples(
+        st.floats(-4.0, 4.0), st.floats(-4.0, 4.0), st.one_of(st.just(0.0), st.floats(-4.0, 0.0))
+    ),
 )
 @settings(max_examples=150)
 def test_dc3d0_matches_okada_wrapper(dip, depth, kind, value, xyz):

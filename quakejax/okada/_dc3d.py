@@ -168,13 +168,11 @@ def _ub_general(c: _Corner, sd, cd, y, ird, d11, log_rd, aj2, aj5):
 
 
 def _ub_vertical(c: _Corner, sd, cd):
-    """The same six terms at cos(dip) = 0, with their first-order term in cos(dip).
+    """The same six terms at cos(dip) = 0: Okada's vertical limits.
 
-    Okada's vertical limits give the values; their derivative with respect to the dip is
-    not that of the limit formulas, so the slope d/d(cos dip) at fixed (xi, eta, q) is added
-    as cd * slope, with the slope from a symmetric difference of the general formulas at
-    cos(dip) = +-delta (delta = eps^(1/5) balances rounding against truncation).  In value
-    cd is exactly 0 here, so only derivatives see the correction.
+    Their derivative with respect to the dip is not that of the limit formulas; the missing
+    first-order term in cos(dip) is added by `_first_order_in_cd`, which is zero in value and
+    costs nothing outside differentiation.
     """
     xi, et, q = c.xi, c.et, c.q
     sd0 = jax.lax.stop_gradient(sd)
@@ -189,17 +187,46 @@ def _ub_vertical(c: _Corner, sd, cd):
         -xi * ird2 * (c.q2 * d11 - 0.5),
         -y * ird2 * (c.xi2 * d11 - 0.5),
     )
+    first = _first_order_in_cd(cd, xi, et, q, c.ale, c.y11, sd0)
+    return tuple(lim + f for lim, f in zip(limits, first, strict=True))
+
+
+@jax.custom_jvp
+def _first_order_in_cd(cd, xi, et, q, ale, y11, sd):
+    """cd * (d/d cd of the six general UB terms at cd = 0, fixed xi, eta, q): zero in value
+    where it is used (cd = 0), so only its derivative dcd * slope is ever formed."""
+    zero = jnp.zeros_like(xi * cd)
+    return (zero,) * 6
+
+
+@_first_order_in_cd.defjvp
+def _first_order_in_cd_jvp(primals, tangents):
+    cd, xi, et, q, ale, y11, sd = primals
+    dcd = tangents[0]
+    slopes = _ub_slopes(xi, et, q, ale, y11, sd)
+    zero = jnp.zeros_like(xi * cd)
+    return (zero,) * 6, tuple(dcd * s for s in slopes)
+
+
+def _ub_slopes(xi, et, q, ale, y11, sd):
+    """Symmetric difference of the general UB terms at cos(dip) = +-delta, fixed xi, eta, q.
+
+    delta = eps^(1/5) balances the general formulas' 1/cos^2 rounding against truncation.
+    """
+    corner = _Corner.__new__(_Corner)  # only the attributes the general formulas read
+    corner.xi, corner.et, corner.q = xi, et, q
+    corner.xi2, corner.q2 = xi * xi, q * q
+    corner.r = jnp.sqrt(corner.xi2 + et * et + corner.q2)
+    corner.ir = 1.0 / corner.r
+    corner.ale, corner.y11 = ale, y11
     delta = float(jnp.finfo(xi.dtype).eps) ** 0.2
     sides = []
     for cdv in (delta, -delta):
-        sdv = jnp.sign(sd0) * (1.0 - cdv * cdv) ** 0.5
+        sdv = jnp.sign(sd) * (1.0 - cdv * cdv) ** 0.5
         yv, dv = et * cdv + q * sdv, et * sdv - q * cdv
-        rd, irdv, d11v, aj2, aj5 = _rd_terms(c, yv, dv)
-        sides.append(_ub_general(c, sdv, cdv, yv, irdv, d11v, jnp.log(rd), aj2, aj5))
-    return tuple(
-        lim + cd * jax.lax.stop_gradient((a - b) / (2.0 * delta))
-        for lim, a, b in zip(limits, *sides, strict=True)
-    )
+        rd, ird, d11, aj2, aj5 = _rd_terms(corner, yv, dv)
+        sides.append(_ub_general(corner, sdv, cdv, yv, ird, d11, jnp.log(rd), aj2, aj5))
+    return tuple((a - b) / (2.0 * delta) for a, b in zip(*sides, strict=True))
 
 
 def _ub(c: _Corner, alp, sd, cd, tensile: bool):

@@ -187,3 +187,12 @@ def test_sharded_over_four_host_devices_equals_single_device(rng):
     np.testing.assert_allclose(res["u"], u, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(res["g"], g, rtol=1e-10, atol=1e-17)
     np.testing.assert_allclose(res["gu"], gu, rtol=1e-10, atol=1e-15)
+
+
+def test_empty_inputs_give_empty_or_zero_fields(rng):
+    fault = _fault(rng, n=2)
+    u, g = displacement_gradient(fault, np.zeros((0, 3)))
+    assert u.shape == (0, 3) and g.shape == (0, 3, 3)
+    none = fault[np.array([], dtype=int)]
+    u, g = displacement_gradient(none, _points(rng, 4))
+    assert u.shape == (4, 3) and not np.any(np.asarray(u)) and not np.any(np.asarray(g))

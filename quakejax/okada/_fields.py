@@ -239,6 +239,9 @@ def displacement_gradient(
     Reference: Okada (1992) DC3D, one call per point-patch pair.
     """
     points = _check_points(points)
+    if points.shape[0] == 0 or fault.n_patches == 0:  # nothing to sum: exact zeros
+        n = points.shape[0]
+        return jnp.zeros((n, 3), points.dtype), jnp.zeros((n, 3, 3), points.dtype)
     alpha = alpha_from(nu, mu=mu, lam=lam)
     params = _patch_params(fault)
     static = (("pairs_per_block", pairs_per_block), ("tensile", _needs_tensile(fault)))
@@ -319,6 +322,9 @@ def greens_functions(
         if c not in _SLIP_INDEX:
             raise ValueError(f"components: unknown slip component {c!r}; use {list(_SLIP_INDEX)}")
     points = _check_points(points)
+    if points.shape[0] == 0 or fault.n_patches == 0:
+        n, m, k = points.shape[0], fault.n_patches, len(components)
+        return jnp.zeros((n, 3, m, k), points.dtype), jnp.zeros((n, 3, 3, m, k), points.dtype)
     alpha = alpha_from(nu, mu=mu, lam=lam)
     params = _patch_params(fault)
     static = (("components", tuple(components)), ("pairs_per_block", pairs_per_block))

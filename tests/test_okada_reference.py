@@ -2,13 +2,13 @@
 
 pyrocko: max relative error 1e-10 on random geometries, away from the near-vertical band
 (|cos dip| < 0.1), where both codes lose digits to DC3D's 1/cos^2(dip) cancellation (pyrocko
-also replaces dip = 90 by 89.99).  okada-wrapper is single precision: 1e-6, vertical dips
-included.
+also replaces dip = 90 by 89.99).  okada-wrapper is single precision: 1e-6 for DC3D and 1e-5
+for DC3D0 (single-precision intermediates), vertical dips included.
 """
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from quakejax.okada import dc3d, dc3d0
@@ -130,6 +130,7 @@ def test_dc3d_matches_okada_wrapper(case):
         st.floats(-4.0, 4.0), st.floats(-4.0, 4.0), st.one_of(st.just(0.0), st.floats(-4.0, 0.0))
     ),
 )
+@example(dip=0.0, depth=1.2481432028380317, kind=3, value=1.0, xyz=(0.0, 0.0, -2.75))  # CI, 2e-6
 @settings(max_examples=150)
 def test_dc3d0_matches_okada_wrapper(dip, depth, kind, value, xyz):
     ow = pytest.importorskip("okada_wrapper", reason="okada-wrapper not installed")
@@ -145,5 +146,7 @@ def test_dc3d0_matches_okada_wrapper(dip, depth, kind, value, xyz):
     ok, u_ref, g_ref = ow.dc3d0wrapper(ALPHA32, xyz, depth, dip, pot)
     u, g = dc3d0(np.array(xyz), alpha=ALPHA32, depth=depth, dip=dip, pot=pot)
     p = max(np.abs(pot))
-    assert rel_err(u, u_ref, floor=1e-12 * p / depth**2) < 1e-6
-    assert rel_err(g, np.asarray(g_ref).T, floor=1e-12 * p / depth**3) < 1e-6
+    # DC3D0 keeps its intermediates in single precision: up to ~30 ulp (2e-6 seen directly
+    # below an inflation source), so 1e-5 here against 1e-6 for DC3D.
+    assert rel_err(u, u_ref, floor=1e-12 * p / depth**2) < 1e-5
+    assert rel_err(g, np.asarray(g_ref).T, floor=1e-12 * p / depth**3) < 1e-5

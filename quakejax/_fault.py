@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,39 @@ from .okada._common import is_concrete
 # Tolerance (m) for a patch top touching the free surface: rounding in published models puts
 # surface-breaking patches a few mm above z = 0.
 _SURFACE_TOL = 1.0e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class EventInfo:
+    """What a slip-model file says about its earthquake (hashable, so it is static under jit).
+
+    **Fields:**
+
+    - `name`: event name, e.g. "Landers"; `tag`: database tag, e.g. "s1992LANDERwald".
+    - `time`: origin time as ISO 8601 UTC text; only the date ("1992-06-28") when the file
+      gives no time of day.
+    - `hypocentre`: (longitude deg, latitude deg, depth km positive down), or None.
+    - `mw`, `m0` (N m): as the file's header gives them, or None.
+    - `origin`: (longitude, latitude) in degrees of the local ENU frame of the model's
+      coordinates (`quakejax.io.LocalFrame`), or None for a purely Cartesian model.
+    - `mu`: the rigidity (Pa) the authors used, when the file gives one.
+    - `source`: the file it was read from; `notes`: quirks met while reading it.
+    """
+
+    name: str = ""
+    tag: str = ""
+    time: str | None = None
+    hypocentre: tuple[float, float, float] | None = None
+    mw: float | None = None
+    m0: float | None = None
+    origin: tuple[float, float] | None = None
+    mu: float | None = None
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    def replace(self, **changes) -> EventInfo:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
 
 
 def _as_float(x):
@@ -36,7 +71,9 @@ class FaultModel(eqx.Module):
     - `length` along strike and `width` down dip, in metres.
 
     **Fields:** `centroid (n, 3)` m, `strike (n,)` deg, `dip (n,)` deg, `length (n,)` m,
-    `width (n,)` m, `slip (n, 3)` m.
+    `width (n,)` m, `slip (n, 3)` m.  Static (not traced): `segment`, the segment index of
+    each patch (a tuple of ints, or None), and `info`, an `EventInfo` with the event metadata
+    of a model read from a file (or None).
     """
 
     centroid: Float[Array, "n 3"]
@@ -45,8 +82,10 @@ class FaultModel(eqx.Module):
     length: Float[Array, " n"]
     width: Float[Array, " n"]
     slip: Float[Array, "n 3"]
+    segment: tuple[int, ...] | None = eqx.field(static=True, default=None)
+    info: EventInfo | None = eqx.field(static=True, default=None)
 
-    def __init__(self, centroid, strike, dip, length, width, slip):
+    def __init__(self, centroid, strike, dip, length, width, slip, *, segment=None, info=None):
         centroid = _as_float(centroid)
         if centroid.ndim == 1:
             centroid = centroid[None, :]
@@ -76,6 +115,14 @@ class FaultModel(eqx.Module):
                 f"got {slip.shape}."
             )
         self.slip = slip
+        if segment is not None:
+            segment = tuple(int(i) for i in np.asarray(segment).reshape(-1))
+            if len(segment) != n:
+                raise ValueError(f"segment: expected {n} segment indices, got {len(segment)}.")
+        self.segment = segment
+        if info is not None and not isinstance(info, EventInfo):
+            raise TypeError(f"info: expected an EventInfo, got {type(info).__name__}.")
+        self.info = info
 
     def __check_init__(self):
         if self.centroid.ndim != 2 or self.centroid.shape[1] != 3:
@@ -104,8 +151,13 @@ class FaultModel(eqx.Module):
 
     # -- constructors ---------------------------------------------------------------
     @classmethod
-    def from_top_centre(cls, top_centre, strike, dip, length, width, slip) -> FaultModel:
-        """Patches positioned by the centre of their top edge (ENU, m), as SRCMOD does."""
+    def from_top_centre(
+        cls, top_centre, strike, dip, length, width, slip, **kwargs
+    ) -> FaultModel:
+        """Patches positioned by the centre of their top edge (ENU, m), as SRCMOD does.
+
+        Keyword arguments (`segment`, `info`) pass through to the constructor.
+        """
         top_centre = _as_float(top_centre)
         if top_centre.ndim == 1:
             top_centre = top_centre[None, :]
@@ -117,23 +169,44 @@ class FaultModel(eqx.Module):
             top_centre
             + 0.5 * jnp.broadcast_to(_as_float(width), top_centre.shape[:1])[:, None] * down
         )
-        return cls(centroid, strike, dip, length, width, slip)
+        return cls(centroid, strike, dip, length, width, slip, **kwargs)
 
     @classmethod
-    def from_rake(cls, centroid, strike, dip, length, width, slip, rake, opening=0.0) -> FaultModel:
-        """Patches with slip magnitude (m) and rake (deg, Aki & Richards) instead of components."""
+    def from_rake(
+        cls, centroid, strike, dip, length, width, slip, rake, opening=0.0, **kwargs
+    ) -> FaultModel:
+        """Patches with slip magnitude (m) and rake (deg, Aki & Richards) instead of components.
+
+        Keyword arguments (`segment`, `info`) pass through to the constructor.
+        """
         n = jnp.atleast_2d(_as_float(centroid)).shape[0]
         slip = jnp.broadcast_to(_as_float(slip), (n,))
         r = jnp.broadcast_to(jnp.deg2rad(_as_float(rake)), (n,))
         opening = jnp.broadcast_to(_as_float(opening), (n,))
         comps = jnp.stack([slip * jnp.cos(r), slip * jnp.sin(r), opening], axis=-1)
-        return cls(centroid, strike, dip, length, width, comps)
+        return cls(centroid, strike, dip, length, width, comps, **kwargs)
 
     @classmethod
-    def concatenate(cls, faults) -> FaultModel:
-        """Join several `FaultModel`s into one."""
+    def concatenate(cls, faults, *, info=None) -> FaultModel:
+        """Join several `FaultModel`s into one.
+
+        Each input becomes its own segment(s): segment indices are offset so that they stay
+        distinct.  `info` defaults to the first input's.
+        """
+        faults = list(faults)
         cat = lambda name: jnp.concatenate([getattr(f, name) for f in faults], axis=0)  # noqa: E731
-        return cls(*(cat(n) for n in ("centroid", "strike", "dip", "length", "width", "slip")))
+        segment, offset = [], 0
+        for f in faults:
+            seg = f.segment if f.segment is not None else (0,) * f.n_patches
+            segment.extend(s + offset for s in seg)
+            offset += (max(seg) + 1) if seg else 0
+        if info is None and faults:
+            info = faults[0].info
+        return cls(
+            *(cat(n) for n in ("centroid", "strike", "dip", "length", "width", "slip")),
+            segment=segment,
+            info=info,
+        )
 
     # -- derived geometry ---------------------------------------------------------------
     @property
@@ -198,7 +271,16 @@ class FaultModel(eqx.Module):
 
     def with_slip(self, slip) -> FaultModel:
         """The same geometry with new slip components `(n, 3)` or `(n, 2)` (m)."""
-        return FaultModel(self.centroid, self.strike, self.dip, self.length, self.width, slip)
+        return FaultModel(
+            self.centroid,
+            self.strike,
+            self.dip,
+            self.length,
+            self.width,
+            slip,
+            segment=self.segment,
+            info=self.info,
+        )
 
     def __getitem__(self, idx) -> FaultModel:
         take = lambda a: jnp.atleast_1d(a[idx]) if a.ndim == 1 else jnp.atleast_2d(a[idx])  # noqa: E731
@@ -209,6 +291,8 @@ class FaultModel(eqx.Module):
             take(self.length),
             take(self.width),
             take(self.slip),
+            segment=None if self.segment is None else np.asarray(self.segment)[idx],
+            info=self.info,
         )
 
 

@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import okada as okada
 from . import stress as stress
+from ._fault import EventInfo as EventInfo
 from ._fault import FaultModel as FaultModel
 from ._fault import RectangularPatch as RectangularPatch
 

@@ -140,7 +140,11 @@ class FaultModel(eqx.Module):
             if (arr <= 0).any():
                 i = int(np.argmax(arr <= 0))
                 raise ValueError(f"{name}: patch {i} has {name} {arr[i]!r} m; must be > 0.")
-        top = np.asarray(self.top_centre)[:, 2]
+        # numpy, not jnp: eager jnp ops would compile once per patch count.
+        dip = np.radians(np.asarray(self.dip, dtype=float))
+        top = np.asarray(self.centroid[:, 2], dtype=float) + 0.5 * np.asarray(
+            self.width, dtype=float
+        ) * np.sin(dip)
         if (top > _SURFACE_TOL).any():
             i = int(np.argmax(top))
             raise ValueError(
@@ -151,9 +155,7 @@ class FaultModel(eqx.Module):
 
     # -- constructors ---------------------------------------------------------------
     @classmethod
-    def from_top_centre(
-        cls, top_centre, strike, dip, length, width, slip, **kwargs
-    ) -> FaultModel:
+    def from_top_centre(cls, top_centre, strike, dip, length, width, slip, **kwargs) -> FaultModel:
         """Patches positioned by the centre of their top edge (ENU, m), as SRCMOD does.
 
         Keyword arguments (`segment`, `info`) pass through to the constructor.

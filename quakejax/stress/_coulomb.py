@@ -46,23 +46,35 @@ def receiver_vectors(
 
 
 def traction(
-    sigma: Float[ArrayLike, "*batch 3 3"], normal: Float[ArrayLike, "*batch 3"]
+    sigma: Float[ArrayLike, "*#batch 3 3"], normal: Float[ArrayLike, "*#batch 3"]
 ) -> Float[Array, "*batch 3"]:
     """Traction vector t = sigma . n (Pa) on a plane of unit normal `n` (same frame)."""
-    return jnp.einsum("...ij,...j->...i", _sym(jnp.asarray(sigma)), jnp.asarray(normal))
+    sigma, normal = _broadcast(sigma, normal)
+    return jnp.einsum("...ij,...j->...i", _sym(sigma), normal)
+
+
+def _broadcast(sigma, *vectors):
+    sigma = jnp.asarray(sigma)
+    vectors = [jnp.asarray(v) for v in vectors]
+    batch = jnp.broadcast_shapes(sigma.shape[:-2], *(v.shape[:-1] for v in vectors))
+    return (jnp.broadcast_to(sigma, batch + (3, 3)),) + tuple(
+        jnp.broadcast_to(v, batch + (3,)) for v in vectors
+    )
 
 
 def normal_and_shear(
-    sigma: Float[ArrayLike, "*batch 3 3"],
-    normal: Float[ArrayLike, "*batch 3"],
-    slip: Float[ArrayLike, "*batch 3"],
+    sigma: Float[ArrayLike, "*#batch 3 3"],
+    normal: Float[ArrayLike, "*#batch 3"],
+    slip: Float[ArrayLike, "*#batch 3"],
 ) -> tuple[Float[Array, "*batch"], Float[Array, "*batch"], Float[Array, "*batch"]]:
     """Normal stress, shear stress along `slip`, and total shear stress on a plane (Pa).
 
     **Returns:** `(sigma_n, tau, tau_total)`: `sigma_n = n.sigma.n` (tension positive,
     i.e. positive unclamps), `tau = s.sigma.n` (positive drives slip along `s`), and
     `tau_total = |t - sigma_n n|`, the magnitude of the shear traction in any direction.
+    Batch shapes broadcast (one plane for many tensors, or one per tensor).
     """
+    sigma, normal, slip = _broadcast(sigma, normal, slip)
     t = traction(sigma, normal)
     sn = jnp.sum(t * normal, axis=-1)
     tau = jnp.sum(t * slip, axis=-1)
@@ -74,7 +86,7 @@ def normal_and_shear(
 
 
 def coulomb_stress_change(
-    sigma: Float[ArrayLike, "*batch 3 3"],
+    sigma: Float[ArrayLike, "*#batch 3 3"],
     strike: Float[ArrayLike, "*#batch"],
     dip: Float[ArrayLike, "*#batch"],
     rake: Float[ArrayLike, "*#batch"],

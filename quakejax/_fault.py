@@ -28,7 +28,9 @@ class EventInfo:
     - `hypocentre`: (longitude deg, latitude deg, depth km positive down), or None.
     - `mw`, `m0` (N m): as the file's header gives them, or None.
     - `origin`: (longitude, latitude) in degrees of the local ENU frame of the model's
-      coordinates (`quakejax.io.LocalFrame`), or None for a purely Cartesian model.
+      coordinates, or None for a purely Cartesian model; `frame`: that frame itself (a
+      `quakejax.io.LocalFrame`, which also says its projection), or None.  Code that maps
+      the model to geographic coordinates should use `frame` when it is set.
     - `mu`: the rigidity (Pa) the authors used, when the file gives one.
     - `source`: the file it was read from; `notes`: quirks met while reading it.
     """
@@ -40,9 +42,21 @@ class EventInfo:
     mw: float | None = None
     m0: float | None = None
     origin: tuple[float, float] | None = None
+    frame: object = None
     mu: float | None = None
     source: str = ""
     notes: tuple[str, ...] = ()
+
+    def local_frame(self):
+        """The model's `LocalFrame`: `frame`, else an aeqd frame about `origin` (None if
+        neither is known)."""
+        if self.frame is not None:
+            return self.frame
+        if self.origin is None:
+            return None
+        from .io._geo import LocalFrame
+
+        return LocalFrame(*self.origin)
 
     def replace(self, **changes) -> EventInfo:
         """A copy with some fields changed."""
@@ -284,6 +298,20 @@ class FaultModel(eqx.Module):
             info=self.info,
         )
 
+    def with_info(self, **changes) -> FaultModel:
+        """The same model with some `EventInfo` fields changed (e.g. `time=...`)."""
+        info = (self.info or EventInfo()).replace(**changes)
+        return FaultModel(
+            self.centroid,
+            self.strike,
+            self.dip,
+            self.length,
+            self.width,
+            self.slip,
+            segment=self.segment,
+            info=info,
+        )
+
     def __getitem__(self, idx) -> FaultModel:
         take = lambda a: jnp.atleast_1d(a[idx]) if a.ndim == 1 else jnp.atleast_2d(a[idx])  # noqa: E731
         return FaultModel(
@@ -296,6 +324,32 @@ class FaultModel(eqx.Module):
             segment=None if self.segment is None else np.asarray(self.segment)[idx],
             info=self.info,
         )
+
+
+def numpy_geometry(fault: FaultModel) -> dict[str, np.ndarray]:
+    """Patch geometry in numpy (float64): `strike_vector`, `down_dip_vector`,
+    `normal_vector` (n, 3), `corners` (n, 4, 3) and `area` (n,), as the properties of the
+    same names.  For bookkeeping outside JAX: eager `jnp` properties compile once per patch
+    count, which costs more than the arithmetic for a dataset of many differently sized
+    models."""
+    phi = np.radians(np.asarray(fault.strike, dtype=float))
+    delta = np.radians(np.asarray(fault.dip, dtype=float))
+    along = np.stack([np.sin(phi), np.cos(phi), np.zeros_like(phi)], axis=-1)
+    down = np.stack(
+        [np.cos(phi) * np.cos(delta), -np.sin(phi) * np.cos(delta), -np.sin(delta)], axis=-1
+    )
+    c = np.asarray(fault.centroid, dtype=float)
+    length = np.asarray(fault.length, dtype=float)
+    width = np.asarray(fault.width, dtype=float)
+    s = 0.5 * length[:, None] * along
+    d = 0.5 * width[:, None] * down
+    return {
+        "strike_vector": along,
+        "down_dip_vector": down,
+        "normal_vector": np.cross(down, along),
+        "corners": np.stack([c - s - d, c + s - d, c + s + d, c - s + d], axis=1),
+        "area": length * width,
+    }
 
 
 def _down_dip(strike, dip):

@@ -130,7 +130,6 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
     import quakejax as qj
     from quakejax import plot
     from quakejax.aftershocks import build_event_table, roc_auc, write_grid_table
-    from quakejax.io import LocalFrame
 
     out.mkdir(parents=True, exist_ok=True)
     fault, catalog, cat_name, cat_scores = load_inputs(data, model)
@@ -173,7 +172,7 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
     summary["surface_seconds"] = time.perf_counter() - t0
     summary["max_horizontal_m"] = float(np.hypot(u[:, 0], u[:, 1]).max())
 
-    frame = LocalFrame(*info.origin)
+    frame = info.local_frame()
     t_main = np.datetime64(ev.mainshock_time, "ms")
     after = catalog.select(
         start=t_main + np.timedelta64(1, "s"), end=t_main + np.timedelta64(365, "D")

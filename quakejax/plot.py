@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._fault import numpy_geometry
+
 
 def _axes(ax):
     if ax is None:
@@ -38,8 +40,8 @@ def plot_slip(fault, ax=None, *, view="map", cmap="viridis", colorbar=True):
     from matplotlib.collections import PolyCollection
 
     ax = _axes(ax)
-    corners = np.asarray(fault.corners, float) / 1e3
-    slip = np.asarray(fault.slip_magnitude, float)
+    corners = numpy_geometry(fault)["corners"] / 1e3
+    slip = np.hypot(*np.asarray(fault.slip, float)[:, :2].T)
     if view == "map":
         polys = corners[:, :, :2]
         ax.set_xlabel("east (km)")
@@ -70,7 +72,7 @@ def plot_slip(fault, ax=None, *, view="map", cmap="viridis", colorbar=True):
 
 
 def _mean_strike(fault):
-    w = np.asarray(fault.area * fault.slip_magnitude, float)
+    w = numpy_geometry(fault)["area"] * np.hypot(*np.asarray(fault.slip, float)[:, :2].T)
     phi = np.radians(np.asarray(fault.strike, float))
     # Strikes are axial (0 and 180 describe the same line): average the doubled angle.
     return (
@@ -132,7 +134,7 @@ def plot_stress_map(
         pos = squares[sel["aftershocksyn"].to_numpy() > 0]
         ax.add_collection(PolyCollection(pos, facecolors="none", edgecolors="k", linewidths=0.4))
     if fault is not None:
-        top = np.asarray(fault.corners, float)[:, :, :2] / 1e3
+        top = numpy_geometry(fault)["corners"][:, :, :2] / 1e3
         ax.add_collection(PolyCollection(top, facecolors="none", edgecolors="0.3", linewidths=0.3))
     if aftershocks is not None and len(aftershocks):
         a = np.asarray(aftershocks, float) / 1e3

@@ -87,7 +87,7 @@ def test_unmatched_date_and_choice_of_catalog():
     name, scores = choose_catalog(fault, {"far": far, "near": near, "short": short}, spec=SPEC)
     # "short" has more events but ends a month after the mainshock: it does not cover the year
     # (a catalog must reach 95% of the window).
-    assert name == "near" and scores == {"near": 3}
+    assert name == "near" and scores == {"near": (3, 3)}
     with pytest.raises(ValueError, match="no geographic origin"):
         build_event_table(
             qj.FaultModel(

@@ -50,3 +50,15 @@ def test_bad_frames_and_points():
     with pytest.raises(ValueError, match="latitude"):
         LocalFrame(0.0, 0.0).to_local([0.0, 1.0], [0.0, 91.0])
     LocalFrame(np.float64(1.0), np.float32(2.0)).to_local(1.0, 2.0)  # numpy scalars are fine
+
+
+def test_models_carry_their_frame(tmp_path):
+    from quakejax.io import read_flt
+
+    p = tmp_path / "one.flt"
+    p.write_text("# n slip x1 x2 x3 length width strike dip rake\n1 2.0 0 0 1000 5000 4000 10 60 90\n")
+    utm = read_flt(p, origin=(142.369, 38.322), utm_zone=54)
+    assert utm.info.frame == LocalFrame(142.369, 38.322, kind="utm", zone=54)
+    assert utm.info.local_frame() is utm.info.frame
+    plain = read_flt(p)
+    assert plain.info.origin is None and plain.info.local_frame() is None

@@ -161,7 +161,7 @@ def build_event_table(
             "build_event_table: the fault has no geographic origin (info.origin); read it with "
             "quakejax.io or give FaultModel(..., info=EventInfo(origin=(lon, lat), ...))."
         )
-    frame = LocalFrame(*info.origin)
+    frame = info.local_frame()
     grid = build_grid(fault, spec)
     sigma = cell_stress(
         fault, np.asarray(grid.centroid, dtype=dtype), mu=mu, lam=lam, progress=progress
@@ -224,22 +224,25 @@ def _completeness(catalog) -> float:
         return float("nan")
 
 
-def choose_catalog(fault: FaultModel, catalogs: dict, *, spec=None, labels=None):
+def choose_catalog(fault: FaultModel, catalogs: dict, *, spec=None, labels=None, near_km=500.0):
     """The best-covering catalog for labelling `fault`'s cells.
 
-    Among `catalogs` (name -> `Catalog`) whose time span covers the label window (allowing
-    a 5% shortfall at its end), the one with the most events inside the grid during the
-    window.  Returns `(name or None, {name: events})`.
+    Candidates are the `catalogs` (name -> `Catalog`) whose time span covers the label
+    window (allowing a 5% shortfall at its end) and that hold at least one event within
+    `near_km` of the frame origin during the window (so a regional catalog far from the
+    event is never chosen).  The best has the most events inside the grid during the window;
+    ties go to the most events within `near_km`.  Returns `(name or None, {name: (in grid,
+    within near_km)})`.
     """
     from ._grid import build_grid
 
     spec = GridSpec() if spec is None else spec
     labels = LabelSpec() if labels is None else labels
     grid = build_grid(fault, spec)
-    frame = LocalFrame(*fault.info.origin)
+    frame = fault.info.local_frame()
     t0, *_ = match_mainshock(fault, None, labels)
     end = t0 + np.timedelta64(int(labels.end * 1000), "ms")
-    best, best_n, scores = None, -1, {}
+    best, best_score, scores = None, (-1, -1), {}
     for name, cat in catalogs.items():
         if not len(cat):
             continue
@@ -247,8 +250,14 @@ def choose_catalog(fault: FaultModel, catalogs: dict, *, spec=None, labels=None)
         if t_lo > t0 or t_hi < t0 + (end - t0) * 0.95:
             continue
         win = cat.select(start=t0, end=end, min_magnitude=labels.min_magnitude)
-        n = int((grid.locate(win.enu(frame)) >= 0).sum()) if len(win) else 0
-        scores[name] = n
-        if n > best_n:
-            best, best_n = name, n
+        if not len(win):
+            continue
+        xyz = win.enu(frame)
+        near = int((np.hypot(xyz[:, 0], xyz[:, 1]) <= near_km * 1e3).sum())
+        if near == 0:
+            continue
+        score = (int((grid.locate(xyz) >= 0).sum()), near)
+        scores[name] = score
+        if score > best_score:
+            best, best_score = name, score
     return best, scores

@@ -13,7 +13,7 @@ from jax.sharding import PartitionSpec as P
 
 from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
-from ..okada._fields import _check_points, _patch_params, _summed_fields, alpha_from
+from ..okada._fields import _check_points, _summed_fields, alpha_from
 from ..stress import (
     coulomb_stress_change,
     deviatoric,
@@ -60,11 +60,34 @@ def _block_function(tensile: bool, n_devices: int):
     return jax.jit(step, donate_argnums=(0,))
 
 
+@jax.jit
+def _block_stress(grad, mu, lam):
+    return stress_from_gradient(grad, mu=mu, lam=lam)
+
+
 def _devices_for(n_points: int) -> int:
     n = len(jax.devices())
     while n > 1 and n_points % n:
         n -= 1
     return n
+
+
+def _numpy_patch_params(fault):
+    # The same dictionary as okada._fields._patch_params, built in numpy (no per-shape
+    # compilation of eager jnp ops for every new patch count).
+    phi = np.radians(np.asarray(fault.strike, dtype=float))
+    c = np.asarray(fault.centroid, dtype=float)
+    return {
+        "east": c[:, 0],
+        "north": c[:, 1],
+        "depth": -c[:, 2],
+        "sin": np.sin(phi),
+        "cos": np.cos(phi),
+        "dip": np.asarray(fault.dip, dtype=float),
+        "half_length": 0.5 * np.asarray(fault.length, dtype=float),
+        "half_width": 0.5 * np.asarray(fault.width, dtype=float),
+        "slip": np.asarray(fault.slip, dtype=float),
+    }
 
 
 def _pad(params, n):
@@ -105,7 +128,7 @@ def cell_stress(
     out = np.zeros((n, 3, 3), dtype)
     if n == 0 or m == 0:
         return out
-    params = {k: np.asarray(v, dtype) for k, v in _patch_params(fault).items()}
+    params = {k: v.astype(dtype) for k, v in _numpy_patch_params(fault).items()}
     params = _pad(params, math.ceil(m / PATCHES_PER_BLOCK) * PATCHES_PER_BLOCK)
     tensile = bool(np.any(np.asarray(fault.slip)[:, 2] != 0.0))
     n_dev = _devices_for(POINTS_PER_BLOCK)
@@ -130,9 +153,8 @@ def cell_stress(
             acc = step(acc, pts, chunk, alpha)
             if progress is not None:
                 progress(POINTS_PER_BLOCK * PATCHES_PER_BLOCK)
-        grads.append(acc)
-    grad = np.concatenate([np.asarray(g) for g in grads], axis=0)[:n]
-    out[:] = np.asarray(stress_from_gradient(grad, mu=mu, lam=lam))
+        grads.append(_block_stress(acc, jnp.asarray(mu, dtype), jnp.asarray(lam, dtype)))
+    out[:] = np.concatenate([np.asarray(g) for g in grads], axis=0)[:n]
     return out
 
 
@@ -143,9 +165,9 @@ _IJ = {"xx": (0, 0), "xy": (0, 1), "xz": (0, 2), "yy": (1, 1), "yz": (1, 2), "zz
 
 def stress_features(
     sigma: Float[ArrayLike, "n 3 3"],
-    receiver: tuple[float, float, float],
+    receiver: tuple,
     *,
-    friction: float = 0.4,
+    friction: float | ArrayLike = 0.4,
     regional: Float[ArrayLike, "3 3"] | None = None,
 ) -> dict[str, Float[Array, " n"]]:
     """Every per-cell stress metric, named as in DeVries et al.'s grid files (Pa, ENU).
@@ -195,21 +217,32 @@ def stress_features(
     return out
 
 
-_features_jit = jax.jit(stress_features, static_argnames=("receiver", "friction"))
+@functools.partial(jax.jit, static_argnames=("with_regional",))
+def _features_jit(sigma, receiver, friction, regional, with_regional):
+    # Receiver and friction are traced, so each new rupture reuses the compiled code.
+    return stress_features(
+        sigma,
+        (receiver[0], receiver[1], receiver[2]),
+        friction=friction,
+        regional=regional if with_regional else None,
+    )
 
 
 def cell_features(sigma, receiver, *, friction=0.4, regional=None) -> dict[str, np.ndarray]:
     """`stress_features` jitted on fixed-size blocks; returns numpy columns."""
     sigma = np.asarray(sigma)
     n = sigma.shape[0]
-    receiver = tuple(float(v) for v in receiver)
+    receiver = jnp.asarray([float(v) for v in receiver], sigma.dtype)
+    friction = jnp.asarray(friction, sigma.dtype)
+    with_regional = regional is not None
+    regional = jnp.asarray(regional if with_regional else np.zeros((3, 3)), sigma.dtype)
     cols: dict[str, list] = {}
     for b in range(0, max(n, 1), POINTS_PER_BLOCK * 4):
         block = sigma[b : b + POINTS_PER_BLOCK * 4]
         pad = POINTS_PER_BLOCK * 4 - block.shape[0]
         if pad:
             block = np.concatenate([block, np.zeros((pad, 3, 3), block.dtype)])
-        res = _features_jit(block, receiver, friction=float(friction), regional=regional)
+        res = _features_jit(block, receiver, friction, regional, with_regional)
         for k, v in res.items():
             cols.setdefault(k, []).append(np.asarray(v)[: POINTS_PER_BLOCK * 4 - pad])
     return {k: np.concatenate(v)[:n] for k, v in cols.items()}

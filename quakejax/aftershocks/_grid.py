@@ -8,7 +8,7 @@ import equinox as eqx
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .._fault import FaultModel
+from .._fault import FaultModel, numpy_geometry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +117,7 @@ def build_grid(fault: FaultModel, spec: GridSpec | None = None) -> CellGrid:
     **Returns:** a `CellGrid` ordered by layer, then north, then east.
     """
     spec = GridSpec() if spec is None else spec
-    corners = np.asarray(fault.corners, dtype=float).reshape(-1, 3)[:, :2]
+    corners = numpy_geometry(fault)["corners"].reshape(-1, 3)[:, :2]
     if corners.size == 0:
         raise ValueError("build_grid: the fault has no patches.")
     if not np.isfinite(corners).all():

@@ -101,6 +101,7 @@ def read_flt(
     info = EventInfo(
         tag=re.split(r"[\\/]", str(source))[-1].rsplit(".", 1)[0],
         origin=None if fr is None else (float(fr.lon0), float(fr.lat0)),
+        frame=fr,
         source=str(source),
     )
     point = np.stack([a[:, 3], a[:, 2], -a[:, 4]], axis=-1)

@@ -372,7 +372,7 @@ class _Reader:
         )
         if fr is None:  # pragma: no cover - the fallback origin is always valid
             raise SlipModelError(self.source, None, "no usable frame origin.")
-        info = info.replace(origin=(float(fr.lon0), float(fr.lat0)))
+        info = info.replace(origin=(float(fr.lon0), float(fr.lat0)), frame=fr)
         if self.xy_enu is not None and hypo is not None:
             hx, hy = fr.to_local(hypo[0], hypo[1])
             xy = self.xy_enu + np.array([float(hx), float(hy)])

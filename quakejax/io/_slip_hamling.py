@@ -101,6 +101,7 @@ def read_hamling(
         tag=stem,
         hypocentre=None,
         origin=(float(fr.lon0), float(fr.lat0)),
+        frame=fr,
         source=str(source),
     )
     return assemble(

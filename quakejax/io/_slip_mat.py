@@ -284,6 +284,7 @@ def _build(source, struct_name, s, *, origin, frame, surface) -> FaultModel:
         mw=None if mwmo is None else float(mwmo[0]),
         m0=None if mwmo is None or mwmo[1] <= 0 else float(mwmo[1]),
         origin=(float(fr.lon0), float(fr.lat0)),
+        frame=fr,
         source=source,
     )
     strike_all = np.concatenate([np.full(q["lat"].size, q["strike"]) for q in parts])

@@ -214,6 +214,7 @@ def read_usgs_param(
         tag=stem,
         hypocentre=None if hypo is None else (hypo[0], hypo[1], math.nan),
         origin=(float(fr.lon0), float(fr.lat0)),
+        frame=fr,
         mu=mu,
         source=str(source),
     )

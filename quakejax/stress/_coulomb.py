@@ -90,7 +90,7 @@ def coulomb_stress_change(
     strike: Float[ArrayLike, "*#batch"],
     dip: Float[ArrayLike, "*#batch"],
     rake: Float[ArrayLike, "*#batch"],
-    friction: float = 0.4,
+    friction: float | ArrayLike = 0.4,
 ) -> Float[Array, "*batch"]:
     """Coulomb failure stress change dCFS = tau + mu' sigma_n on fixed receivers (Pa).
 
@@ -121,13 +121,14 @@ def mean_receiver(fault, *, weights=None) -> tuple[float, float, float]:
 
     **Arguments:** `fault` (`FaultModel`); `weights` (n,) overrides area x (slip > 0).
     """
-    normal = np.asarray(fault.normal_vector, dtype=float)
-    strike_vec = np.asarray(fault.strike_vector, dtype=float)
-    down = np.asarray(fault.down_dip_vector, dtype=float)
+    from .._fault import numpy_geometry
+
+    geom = numpy_geometry(fault)
+    normal, strike_vec, down = geom["normal_vector"], geom["strike_vector"], geom["down_dip_vector"]
     slip = np.asarray(fault.slip, dtype=float)
     mag = np.hypot(slip[:, 0], slip[:, 1])
     if weights is None:
-        weights = np.asarray(fault.area, dtype=float) * (mag > 0)
+        weights = geom["area"] * (mag > 0)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != mag.shape or not np.all(np.isfinite(weights)) or (weights < 0).any():
         raise ValueError("mean_receiver: weights must be finite, non-negative, one per patch.")
@@ -168,7 +169,7 @@ def _plane_from_vectors(n, s):
 def optimal_coulomb_stress_change(
     sigma: Float[ArrayLike, "*batch 3 3"],
     regional: Float[ArrayLike, "*#batch 3 3"],
-    friction: float = 0.4,
+    friction: float | ArrayLike = 0.4,
 ) -> Float[Array, "*batch"]:
     """dCFS (Pa) on optimally oriented planes, Coulomb 3.4 style (King et al. 1994).
 
@@ -206,7 +207,7 @@ def optimal_coulomb_stress_change(
 
 
 def max_coulomb_stress(
-    sigma: Float[ArrayLike, "*batch 3 3"], friction: float = 0.4
+    sigma: Float[ArrayLike, "*batch 3 3"], friction: float | ArrayLike = 0.4
 ) -> Float[Array, "*batch"]:
     """max over planes of tau + mu' sigma_n = mu' (s1 + s3)/2 + sqrt(1 + mu'^2) (s1 - s3)/2 (Pa).
 

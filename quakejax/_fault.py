@@ -141,7 +141,9 @@ class FaultModel(eqx.Module):
     def __check_init__(self):
         if self.centroid.ndim != 2 or self.centroid.shape[1] != 3:
             raise ValueError(f"centroid: expected shape (n, 3), got {self.centroid.shape}.")
-        if not is_concrete(self.centroid, self.dip, self.width, self.length):
+        if not is_concrete(
+            self.centroid, self.strike, self.dip, self.length, self.width, self.slip
+        ):
             return  # traced (inside jit/vmap): geometry was validated where it was built
         for name in ("centroid", "strike", "dip", "length", "width", "slip"):
             arr = np.asarray(getattr(self, name))

@@ -56,7 +56,9 @@ def test_models_carry_their_frame(tmp_path):
     from quakejax.io import read_flt
 
     p = tmp_path / "one.flt"
-    p.write_text("# n slip x1 x2 x3 length width strike dip rake\n1 2.0 0 0 1000 5000 4000 10 60 90\n")
+    p.write_text(
+        "# n slip x1 x2 x3 length width strike dip rake\n1 2.0 0 0 1000 5000 4000 10 60 90\n"
+    )
     utm = read_flt(p, origin=(142.369, 38.322), utm_zone=54)
     assert utm.info.frame == LocalFrame(142.369, 38.322, kind="utm", zone=54)
     assert utm.info.local_frame() is utm.info.frame

@@ -108,7 +108,7 @@ def coulomb_stress_change(
     return tau + friction * sn
 
 
-def mean_receiver(fault, *, weights=None) -> tuple[float, float, float]:
+def mean_receiver(fault, *, weights=None):
     """The mainshock-mean receiver: mean (strike, dip, rake) in degrees of a `FaultModel`.
 
     Averages unit normals and unit slip vectors, weighted by patch area over patches with
@@ -117,52 +117,62 @@ def mean_receiver(fault, *, weights=None) -> tuple[float, float, float]:
     A plane is the same with (n, s) and (-n, -s), so each patch's pair is first flipped into
     the hemisphere of the most heavily weighted patch's normal.  The mean slip vector is
     projected onto the mean plane.  The returned plane has its normal pointing up (dip in
-    [0, 90]) and rake in (-180, 180].
+    [0, 90]), strike in [0, 360) and rake in (-180, 180].
 
     **Arguments:** `fault` (`FaultModel`); `weights` (n,) overrides area x (slip > 0).
+
+    **Returns:** `(strike, dip, rake)`: Python floats for a concrete fault (computed in
+    numpy, float64); JAX scalars, differentiable in the geometry, slip and weights, when
+    the fault is traced (inside `jit` or `grad`).
     """
-    from .._fault import numpy_geometry
+    from ..okada._common import is_concrete
 
-    geom = numpy_geometry(fault)
-    normal, strike_vec, down = geom["normal_vector"], geom["strike_vector"], geom["down_dip_vector"]
-    slip = np.asarray(fault.slip, dtype=float)
-    mag = np.hypot(slip[:, 0], slip[:, 1])
+    concrete = is_concrete(fault, weights)
+    xp = np if concrete else jnp
+    f = (lambda a: np.asarray(a, dtype=float)) if concrete else jnp.asarray
+    phi, delta = xp.radians(f(fault.strike)), xp.radians(f(fault.dip))
+    strike_vec = xp.stack([xp.sin(phi), xp.cos(phi), xp.zeros_like(phi)], axis=-1)
+    down = xp.stack(
+        [xp.cos(phi) * xp.cos(delta), -xp.sin(phi) * xp.cos(delta), -xp.sin(delta)], axis=-1
+    )
+    normal = xp.cross(down, strike_vec)
+    slip = f(fault.slip)
+    sq = slip[:, 0] ** 2 + slip[:, 1] ** 2
+    moving = sq > 0
+    mag = xp.sqrt(xp.where(moving, sq, 1.0))  # double where: finite gradient at zero slip
     if weights is None:
-        weights = geom["area"] * (mag > 0)
-    weights = np.asarray(weights, dtype=float)
-    if weights.shape != mag.shape or not np.all(np.isfinite(weights)) or (weights < 0).any():
-        raise ValueError("mean_receiver: weights must be finite, non-negative, one per patch.")
-    if weights.sum() <= 0:
-        raise ValueError("mean_receiver: the fault has no slipping patch (all slip is zero).")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        unit = np.where(mag[:, None] > 0, slip[:, :2] / mag[:, None], 0.0)
+        weights = f(fault.length) * f(fault.width) * moving
+    weights = f(weights)
+    if concrete:
+        if weights.shape != mag.shape or not np.all(np.isfinite(weights)) or (weights < 0).any():
+            raise ValueError("mean_receiver: weights must be finite, non-negative, one per patch.")
+        if weights.sum() <= 0:
+            raise ValueError("mean_receiver: the fault has no slipping patch (all slip is zero).")
+    unit = xp.where(moving[:, None], slip[:, :2] / mag[:, None], 0.0)
     svec = unit[:, :1] * strike_vec - unit[:, 1:2] * down
-    ref = normal[np.argmax(weights)]
-    sign = np.where(normal @ ref < 0, -1.0, 1.0)[:, None]
-    n = np.sum(weights[:, None] * sign * normal, axis=0)
-    s = np.sum(weights[:, None] * sign * svec, axis=0)
-    n /= np.linalg.norm(n)
-    s -= (s @ n) * n
-    if np.linalg.norm(s) == 0:
+    ref = normal[xp.argmax(weights)]
+    sign = xp.where(normal @ ref < 0, -1.0, 1.0)[:, None]
+    n = xp.sum(weights[:, None] * sign * normal, axis=0)
+    s = xp.sum(weights[:, None] * sign * svec, axis=0)
+    n = n / xp.linalg.norm(n)
+    s = s - (s @ n) * n
+    if concrete and np.linalg.norm(s) == 0:
         raise ValueError("mean_receiver: the mean slip vector vanishes (slip directions cancel).")
-    s /= np.linalg.norm(s)
-    if n[2] < 0:
-        n, s = -n, -s
-    return _plane_from_vectors(n, s)
-
-
-def _plane_from_vectors(n, s):
-    dip = float(np.degrees(np.arccos(np.clip(n[2], -1.0, 1.0))))
+    s = s / xp.linalg.norm(s)
+    up = xp.where(n[2] < 0, -1.0, 1.0)
+    n, s = up * n, up * s
+    # Strike, dip, rake of the plane with upward normal n and slip s.
+    dip = xp.degrees(xp.arccos(xp.clip(n[2], -1.0, 1.0)))
     # The horizontal part of an upward normal points in the dip direction (strike + 90).
-    if np.hypot(n[0], n[1]) < 1e-12:
-        dipdir = 90.0  # horizontal plane: strike is arbitrary, take 0
-    else:
-        dipdir = float(np.degrees(np.arctan2(n[0], n[1])))
+    flat = n[0] ** 2 + n[1] ** 2 < 1e-24
+    dipdir = xp.where(flat, 90.0, xp.degrees(xp.arctan2(xp.where(flat, 1.0, n[0]), n[1])))
     strike = (dipdir - 90.0) % 360.0
-    phi, delta = np.radians(strike), np.radians(dip)
-    along = np.array([np.sin(phi), np.cos(phi), 0.0])
-    down = np.array([np.cos(phi) * np.cos(delta), -np.sin(phi) * np.cos(delta), -np.sin(delta)])
-    rake = float(np.degrees(np.arctan2(-(s @ down), s @ along)))
+    phi, delta = xp.radians(strike), xp.radians(dip)
+    along = xp.stack([xp.sin(phi), xp.cos(phi), xp.zeros_like(phi)])
+    dvec = xp.stack([xp.cos(phi) * xp.cos(delta), -xp.sin(phi) * xp.cos(delta), -xp.sin(delta)])
+    rake = xp.degrees(xp.arctan2(-(s @ dvec), s @ along))
+    if concrete:
+        return float(strike), float(dip), float(rake)
     return strike, dip, rake
 
 

@@ -51,8 +51,8 @@ def main(argv=None):
         print(f"{c:40s} max|err|/max {worst[c][0]:.2e}   99th pct point-wise {worst[c][1]:.2e}")
     y = t64["aftershocksyn"].to_numpy()
     for c in ("von_mises", "stresses_full_max_shear", "stresses_full_cfs"):
-        out[f"auc_{c}_f32"] = roc_auc(t32[c], y)
-        out[f"auc_{c}_f64"] = roc_auc(t64[c], y)
+        out[f"auc_{c}_f32"] = float(roc_auc(t32[c].to_numpy(), y))
+        out[f"auc_{c}_f64"] = float(roc_auc(t64[c].to_numpy(), y))
         print(f"AUC {c}: float32 {out[f'auc_{c}_f32']:.6f}  float64 {out[f'auc_{c}_f64']:.6f}")
     out["max_err_over_max"] = max(v[0] for v in worst.values())
     out["p99_pointwise"] = max(v[1] for v in worst.values())

@@ -158,7 +158,7 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
     aucs = {}
     if 0 < labels.sum() < len(labels):
         for col in SCORED:
-            aucs[col] = roc_auc(table[col].to_numpy(), labels)
+            aucs[col] = float(roc_auc(table[col].to_numpy(), labels))
     summary["auc"] = aucs
 
     # Surface displacement on a 2 km grid around the rupture.

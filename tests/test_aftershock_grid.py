@@ -148,8 +148,37 @@ def test_roc_auc_against_pairwise_counting():
     y = (rng.random(200) < 0.3).astype(int)
     pos, neg = s[y == 1], s[y == 0]
     brute = np.mean((pos[:, None] > neg[None]) + 0.5 * (pos[:, None] == neg[None]))
-    assert roc_auc(s, y) == pytest.approx(brute, rel=1e-12)
-    assert roc_auc(y, y) == 1.0 and roc_auc(-y, y) == 0.0
-    assert np.isnan(roc_auc(s, np.zeros(200)))
+    assert float(roc_auc(s, y)) == pytest.approx(brute, rel=1e-12)
+    assert float(roc_auc(y, y)) == 1.0 and float(roc_auc(-y, y)) == 0.0
+    assert np.isnan(float(roc_auc(s, np.zeros(200))))
     with pytest.raises(ValueError, match="not finite"):
         roc_auc(np.array([0.0, np.nan]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="0 or 1"):
+        roc_auc(np.array([0.0, 1.0]), np.array([0, 2]))
+
+
+def test_scores_against_scikit_learn_jit_and_vmap():
+    import jax
+
+    from quakejax.aftershocks import average_precision, roc_auc, roc_curve
+
+    metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn not installed")
+    rng = np.random.default_rng(5)
+    for n, decimals in [(50, 0), (500, 1), (2000, 3)]:
+        s = np.round(rng.normal(size=n), decimals)
+        y = (rng.random(n) < 0.2 + 0.3 * (s > 0)).astype(int)
+        assert float(roc_auc(s, y)) == pytest.approx(metrics.roc_auc_score(y, s), rel=1e-12)
+        assert float(average_precision(s, y)) == pytest.approx(
+            metrics.average_precision_score(y, s), rel=1e-12
+        )
+        fpr, tpr, thr = roc_curve(s, y)
+        f2, t2, _ = metrics.roc_curve(y, s, drop_intermediate=False)
+        np.testing.assert_allclose(fpr, f2, atol=1e-15)
+        np.testing.assert_allclose(tpr, t2, atol=1e-15)
+        assert np.trapezoid(tpr, fpr) == pytest.approx(float(roc_auc(s, y)), rel=1e-12)
+    batch = rng.normal(size=(4, 300))
+    labels = (rng.random((4, 300)) < 0.3).astype(float)
+    vm = jax.jit(jax.vmap(roc_auc))(batch, labels)
+    np.testing.assert_allclose(
+        vm, [metrics.roc_auc_score(labels[i], batch[i]) for i in range(4)], rtol=1e-12
+    )

@@ -11,7 +11,9 @@ from ._features import stress_features as stress_features
 from ._grid import CellGrid as CellGrid
 from ._grid import GridSpec as GridSpec
 from ._grid import build_grid as build_grid
+from ._scores import average_precision as average_precision
 from ._scores import roc_auc as roc_auc
+from ._scores import roc_curve as roc_curve
 from ._table import REQUIRED_COLUMNS as REQUIRED_COLUMNS
 from ._table import grid_table as grid_table
 from ._table import read_grid_table as read_grid_table

@@ -1,29 +1,106 @@
-"""Scores of aftershock forecasts: the area under the ROC curve."""
+"""Scores of aftershock forecasts: ROC curve, ROC AUC and average precision.
+
+`roc_auc` and `average_precision` are pure JAX (jit- and vmap-compatible, O(n log n)); ties
+in the scores are handled as scikit-learn does (a tie is one threshold).
+"""
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
-from scipy.stats import rankdata
+from jaxtyping import Real
+
+from .._types import Array, ArrayLike, Float
+from ..okada._common import is_concrete
 
 
-def roc_auc(scores, labels) -> float:
+def _check(scores, labels, name):
+    scores = jnp.asarray(scores)
+    labels = jnp.asarray(labels)
+    if scores.ndim != 1 or scores.shape != labels.shape:
+        raise ValueError(
+            f"{name}: scores {scores.shape} and labels {labels.shape} must be equal (n,)."
+        )
+    if is_concrete(scores, labels):
+        s, y = np.asarray(scores), np.asarray(labels)
+        if not np.isfinite(s).all():
+            raise ValueError(f"{name}: score {int(np.argmax(~np.isfinite(s)))} is not finite.")
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"{name}: labels must be 0 or 1.")
+    if not jnp.issubdtype(scores.dtype, jnp.floating):
+        scores = scores.astype(jnp.result_type(float))
+    return scores, labels.astype(scores.dtype)
+
+
+def roc_auc(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""]:
     """Area under the ROC curve of `scores` for binary `labels` (1 = aftershock cell).
 
     The Mann-Whitney statistic: the probability that a random positive cell scores higher
-    than a random negative one, ties counting one half.  0.5 is no skill.  NaN scores are
-    an error; a single class gives NaN (the AUC is undefined).
+    than a random negative one, ties counting one half (the trapezoidal ROC area).  0.5 is
+    no skill.  NaN when only one class is present.  Non-finite scores raise `ValueError`
+    when called eagerly.
     """
-    scores = np.asarray(scores, dtype=float).reshape(-1)
-    labels = np.asarray(labels).reshape(-1)
-    if scores.shape != labels.shape:
-        raise ValueError(f"roc_auc: {scores.shape[0]} scores but {labels.shape[0]} labels.")
-    if not np.isfinite(scores).all():
-        raise ValueError(f"roc_auc: score {int(np.argmax(~np.isfinite(scores)))} is not finite.")
-    if not np.isin(labels, (0, 1, True, False)).all():
-        raise ValueError("roc_auc: labels must be 0 or 1.")
-    pos = labels.astype(bool)
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(scores)  # ties get their average rank
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    scores, y = _check(scores, labels, "roc_auc")
+    return _roc_auc(scores, y)
+
+
+@jax.jit
+def _roc_auc(scores, y):
+    ordered = jnp.sort(scores)
+    lo = jnp.searchsorted(ordered, scores, side="left")
+    hi = jnp.searchsorted(ordered, scores, side="right")
+    rank = 0.5 * (lo + hi + 1).astype(scores.dtype)  # average 1-based rank of ties
+    n_pos = jnp.sum(y)
+    n_neg = y.shape[0] - n_pos
+    u = jnp.sum(rank * y) - n_pos * (n_pos + 1) / 2
+    ok = (n_pos > 0) & (n_neg > 0)
+    return jnp.where(ok, u / jnp.where(ok, n_pos * n_neg, 1.0), jnp.nan)
+
+
+def average_precision(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""]:
+    """Average precision: sum over thresholds of (R_k - R_{k-1}) P_k (no interpolation).
+
+    The definition of scikit-learn's `average_precision_score`; ties form one threshold.
+    NaN without positives.  Its no-skill value is the positive fraction.
+    """
+    scores, y = _check(scores, labels, "average_precision")
+    return _average_precision(scores, y)
+
+
+@jax.jit
+def _average_precision(scores, y):
+    order = jnp.argsort(-scores)
+    a = -scores[order]  # ascending
+    yy = y[order]
+    tp = jnp.cumsum(yy)
+    tp0 = jnp.concatenate([jnp.zeros(1, tp.dtype), tp])
+    n = a.shape[0]
+    idx = jnp.arange(n)
+    end = jnp.concatenate([a[1:] != a[:-1], jnp.ones(1, bool)])  # last of each tie group
+    start = jnp.searchsorted(a, a, side="left")
+    precision = tp / (idx + 1)
+    gain = tp - tp0[start]
+    n_pos = tp[-1]
+    total = jnp.sum(jnp.where(end, precision * gain, 0.0))
+    return jnp.where(n_pos > 0, total / jnp.where(n_pos > 0, n_pos, 1.0), jnp.nan)
+
+
+def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC curve `(fpr, tpr, thresholds)` (numpy), one point per distinct score, from (0, 0).
+
+    A cell is called positive when its score is >= the threshold; the first threshold is
+    +inf (nothing positive).
+    """
+    scores, y = _check(scores, labels, "roc_curve")
+    s, y = np.asarray(scores, float), np.asarray(y, float)
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    end = np.r_[s[1:] != s[:-1], True]
+    tp = np.cumsum(y)[end]
+    fp = np.cumsum(1 - y)[end]
+    n_pos, n_neg = y.sum(), (1 - y).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tpr = np.r_[0.0, tp / n_pos]
+        fpr = np.r_[0.0, fp / n_neg]
+    return fpr, tpr, np.r_[np.inf, s[end]]

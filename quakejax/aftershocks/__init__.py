@@ -11,6 +11,10 @@ from ._features import stress_features as stress_features
 from ._grid import CellGrid as CellGrid
 from ._grid import GridSpec as GridSpec
 from ._grid import build_grid as build_grid
+from ._network import DeVriesNet as DeVriesNet
+from ._network import TrainConfig as TrainConfig
+from ._network import devries_features as devries_features
+from ._network import train as train
 from ._scores import average_precision as average_precision
 from ._scores import roc_auc as roc_auc
 from ._scores import roc_curve as roc_curve

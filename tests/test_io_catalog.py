@@ -72,10 +72,10 @@ def test_comcat_csv(tmp_path):
     assert len(cat) == 3
     np.testing.assert_array_equal(
         cat.time,
-        [_t("2022-01-16T12:52:08.025"), _t("2022-01-15T04:14:45"), _t("2021-12-31T00:00")],
+        [_t("2022-01-16T12:34:56.789"), _t("2022-01-15T04:11:11"), _t("2021-12-31T00:00")],
     )
-    np.testing.assert_array_equal(cat.latitude, [-6.4492, -20.546, 10.0])
-    np.testing.assert_array_equal(cat.longitude, [154.8224, -175.39, 20.0])
+    np.testing.assert_array_equal(cat.latitude, [-6.1234, -20.111, 10.0])
+    np.testing.assert_array_equal(cat.longitude, [154.5678, -175.222, 20.0])
     np.testing.assert_allclose(cat.depth, [379000.0, 0.0, -830.0])
     np.testing.assert_array_equal(cat.magnitude, [6.1, 5.8, 5.5])
     assert cat.magnitude_type.tolist() == ["mww", "ms_20", ""]
@@ -94,15 +94,15 @@ def test_isc_html(tmp_path):
     np.testing.assert_array_equal(
         cat.time,
         [
-            _t("1999-10-17T00:00:38.950"),
-            _t("1999-10-17T00:45:32.100"),
-            _t("1999-10-17T02:41:05.280"),
-            _t("1999-10-17T02:29:26.290"),
-            _t("1999-11-01T19:42:38.400"),
+            _t("1999-10-17T00:01:11.110"),
+            _t("1999-10-17T00:44:22.200"),
+            _t("1999-10-17T02:40:33.300"),
+            _t("1999-10-17T02:28:44.400"),
+            _t("1999-11-01T19:41:55.500"),
         ],
     )
-    np.testing.assert_array_equal(cat.latitude, [65.4811, 21.886, 35.954, 35.991, 50.28])
-    np.testing.assert_array_equal(cat.longitude, [-135.4259, 93.721, 31.881, 138.865, 18.52])
+    np.testing.assert_array_equal(cat.latitude, [65.1111, 21.333, 35.555, 35.777, 50.999])
+    np.testing.assert_array_equal(cat.longitude, [-135.2222, 93.444, 31.666, 138.888, 18.111])
     np.testing.assert_array_equal(cat.depth, [10000.0, 13100.0, 9000.0, 131000.0, np.nan])
     # Preferred: Mw, then Ms, then mb (first listed of the class); else the first listed.
     np.testing.assert_array_equal(cat.magnitude, [3.4, 1.9, 3.1, np.nan, np.nan])
@@ -124,30 +124,30 @@ GEONET = (FIXTURES / "catalog_geonet_cmt.csv").read_text(encoding="utf-8")
 
 def test_geonet_cmt(tmp_path):
     cat = read_catalog(_write(tmp_path, "geonet.csv", GEONET))
-    np.testing.assert_array_equal(cat.time, [_t("2003-08-21T12:12:00"), _t("2026-07-17T22:04")])
-    np.testing.assert_array_equal(cat.latitude, [-45.1929, -38.3333])
-    np.testing.assert_array_equal(cat.longitude, [166.83, -179.9997])
+    np.testing.assert_array_equal(cat.time, [_t("2003-08-21T12:07:00"), _t("2026-07-17T22:04")])
+    np.testing.assert_array_equal(cat.latitude, [-45.1111, -38.3333])
+    np.testing.assert_array_equal(cat.longitude, [166.7777, -179.9997])
     np.testing.assert_array_equal(cat.depth, [22000.0, 20000.0])  # CD, centroid depth
     np.testing.assert_array_equal(cat.magnitude, [7.1, 3.8])  # Mw, not ML
     assert cat.magnitude_type.tolist() == ["Mw", "Mw"]
-    assert cat.bounds[0] == 166.83 and cat.bounds[1] == -179.9997  # across the dateline
+    assert cat.bounds[0] == 166.7777 and cat.bounds[1] == -179.9997  # across the dateline
 
 
 CSEP = """lon,lat,M,time_string,depth,catalog_id,event_id
--117.43017,35.616665,4.73,2019-07-06T03:22:35.630000,9.35,-1,
--117.7365,35.891,4.64,2019-07-06T03:22:48.300000,9.1,-1,
+-117.44444,35.622222,4.71,2019-07-06T03:22:31.110000,9.25,-1,
+-117.7111,35.877,4.62,2019-07-06T03:22:44.400000,9.2,-1,
 """
 
 
 def test_csep_csv(tmp_path):
     cat = read_catalog(_write(tmp_path, "csep.csv", CSEP))
     np.testing.assert_array_equal(
-        cat.time, [_t("2019-07-06T03:22:35.630"), _t("2019-07-06T03:22:48.300")]
+        cat.time, [_t("2019-07-06T03:22:31.110"), _t("2019-07-06T03:22:44.400")]
     )
-    np.testing.assert_array_equal(cat.longitude, [-117.43017, -117.7365])
-    np.testing.assert_array_equal(cat.latitude, [35.616665, 35.891])
-    np.testing.assert_allclose(cat.depth, [9350.0, 9100.0])
-    np.testing.assert_array_equal(cat.magnitude, [4.73, 4.64])
+    np.testing.assert_array_equal(cat.longitude, [-117.44444, -117.7111])
+    np.testing.assert_array_equal(cat.latitude, [35.622222, 35.877])
+    np.testing.assert_allclose(cat.depth, [9250.0, 9200.0])
+    np.testing.assert_array_equal(cat.magnitude, [4.71, 4.62])
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,8 +203,8 @@ def test_empty_and_html_without_csv(tmp_path, text, why):
 
 
 def test_isc_bad_line(tmp_path):
-    text = ISC_HTML.replace(" 65.4811,", " 95.4811,")
-    with pytest.raises(ValueError, match=r"isc\.html_csv, line 14: latitude 95.4811"):
+    text = ISC_HTML.replace(" 65.1111,", " 95.1111,")
+    with pytest.raises(ValueError, match=r"isc\.html_csv, line 14: latitude 95.1111"):
         read_catalog(_write(tmp_path, "isc.html_csv", text))
 
 

@@ -27,11 +27,11 @@ NAN = np.nan
 # ---------------------------------------------------------------------------------------
 
 VISCO_H = """139.547653 39.185562 0.793211 -0.313051 019B
-130.600006 31.823999 0.012354 0.005829 AIRA
-142.433270 38.150560 14.414416 -5.025821 _MGW
+130.611111 31.822222 0.013333 0.004444 AIRA
+142.455555 38.166666 14.222222 -5.111111 _MGW
 """
 VISCO_V = """139.547653 39.185562 0.000000 0.038867 019B
-130.600006 31.823999 0.000000 nan AIRA
+130.611111 31.822222 0.000000 nan AIRA
 135.000000 35.000000 0.000000 -0.100000 ONLYV
 """
 
@@ -39,11 +39,11 @@ VISCO_V = """139.547653 39.185562 0.000000 0.038867 019B
 def test_viscojapan_horizontal_and_vertical(tmp_path):
     h = read_gps(_write(tmp_path, "x_co_obs", VISCO_H))
     assert len(h) == 3 and h.names == ("019B", "AIRA", "_MGW")
-    np.testing.assert_array_equal(h.longitude, [139.547653, 130.600006, 142.43327])
-    np.testing.assert_array_equal(h.latitude, [39.185562, 31.823999, 38.15056])
+    np.testing.assert_array_equal(h.longitude, [139.547653, 130.611111, 142.455555])
+    np.testing.assert_array_equal(h.latitude, [39.185562, 31.822222, 38.166666])
     np.testing.assert_array_equal(
         h.displacement,
-        [[0.793211, -0.313051, NAN], [0.012354, 0.005829, NAN], [14.414416, -5.025821, NAN]],
+        [[0.793211, -0.313051, NAN], [0.013333, 0.004444, NAN], [14.222222, -5.111111, NAN]],
     )
     assert h.observed.tolist() == [[True, True, False]] * 3
     assert np.isnan(h.sigma).all()
@@ -61,8 +61,8 @@ def test_vertical_merged_by_station(tmp_path):
         hv.displacement,
         [
             [0.793211, -0.313051, 0.038867],
-            [0.012354, 0.005829, NAN],
-            [14.414416, -5.025821, NAN],
+            [0.013333, 0.004444, NAN],
+            [14.222222, -5.111111, NAN],
             [NAN, NAN, -0.1],
         ],
     )
@@ -72,8 +72,8 @@ def test_vertical_merged_by_station(tmp_path):
 
 OZAWA = """# Table S1 Coseismic displacements at the GPS sites. EW is east-west, NS is north-south, and UD is up-down components in m.
 # ID  Latitude(ref)  Longitude(ref)  Latitude  Longitude  EW (m)  NS (m)  UD (m)  
-5  32.6694  128.8431  36.2008  138.0592  0.183  0.0339  0.0026  
-6  32.6694  128.8431  40.8344  140.8105  0.2474  -0.2827  0.0045  
+5  32.6694  128.8431  36.3333  138.1111  0.177  0.0311  0.0022  
+6  32.6694  128.8431  40.7777  140.9999  0.2555  -0.2666  0.0044  
 
 """  # noqa: E501
 
@@ -81,46 +81,46 @@ OZAWA = """# Table S1 Coseismic displacements at the GPS sites. EW is east-west,
 def test_ozawa2011(tmp_path):
     g = read_gps(_write(tmp_path, "ozawa_2011.txt", OZAWA))
     assert g.names == ("5", "6")
-    np.testing.assert_array_equal(g.longitude, [138.0592, 140.8105])  # the observation site,
-    np.testing.assert_array_equal(g.latitude, [36.2008, 40.8344])  # not the reference site
+    np.testing.assert_array_equal(g.longitude, [138.1111, 140.9999])  # the observation site,
+    np.testing.assert_array_equal(g.latitude, [36.3333, 40.7777])  # not the reference site
     np.testing.assert_array_equal(
-        g.displacement, [[0.183, 0.0339, 0.0026], [0.2474, -0.2827, 0.0045]]
+        g.displacement, [[0.177, 0.0311, 0.0022], [0.2555, -0.2666, 0.0044]]
     )
     assert g.observed.all() and np.isnan(g.sigma).all()
 
 
 LLDET = """-71.532 -37.338 -806.2 183.7 -27.3 4.1 3.5 12.2 0
--73.025 -36.843 -3001.9 -677.6 -39.8 14.9 13.3 20.4 0
+-73.111 -36.777 -3111.1 -666.6 -33.3 15.5 12.2 21.1 0
 """
 
 
 def test_lldet_mm(tmp_path):
     g = read_gps(_write(tmp_path, "gps.lldet", LLDET))
     assert g.names == ("0", "1")
-    np.testing.assert_array_equal(g.longitude, [-71.532, -73.025])
+    np.testing.assert_array_equal(g.longitude, [-71.532, -73.111])
     np.testing.assert_allclose(
-        g.displacement, [[-0.8062, 0.1837, -0.0273], [-3.0019, -0.6776, -0.0398]], rtol=1e-12
+        g.displacement, [[-0.8062, 0.1837, -0.0273], [-3.1111, -0.6666, -0.0333]], rtol=1e-12
     )
     np.testing.assert_allclose(
-        g.sigma, [[0.0041, 0.0035, 0.0122], [0.0149, 0.0133, 0.0204]], rtol=1e-12
+        g.sigma, [[0.0041, 0.0035, 0.0122], [0.0155, 0.0122, 0.0211]], rtol=1e-12
     )
     with pytest.warns(UserWarning, match="station height"):
         read_gps(_write(tmp_path, "h.lldet", LLDET.replace(" 0\n", " 120\n", 1)))
 
 
 HOULIE = """id Site Lon_deg Lat_deg De_cm Dn_cm Dup_cm
-1 CAND 239.566 35.939 2.1 -4.2 -0.1
-2 CARH 239.569 35.888 1.1 -1.2 -0.1
+1 CAND 239.577 35.944 2.3 -4.4 -0.2
+2 CARH 239.555 35.899 1.3 -1.4 -0.2
 """
 
 
 def test_houlie_table_cm_and_0_360(tmp_path):
     g = read_gps(_write(tmp_path, "Houlie_et_al_2014.txt", HOULIE))
     assert g.names == ("CAND", "CARH")
-    np.testing.assert_allclose(g.longitude, [-120.434, -120.431], atol=1e-12)
-    np.testing.assert_array_equal(g.latitude, [35.939, 35.888])
+    np.testing.assert_allclose(g.longitude, [-120.423, -120.445], atol=1e-12)
+    np.testing.assert_array_equal(g.latitude, [35.944, 35.899])
     np.testing.assert_allclose(
-        g.displacement, [[0.021, -0.042, -0.001], [0.011, -0.012, -0.001]], rtol=1e-12
+        g.displacement, [[0.023, -0.044, -0.002], [0.013, -0.014, -0.002]], rtol=1e-12
     )
 
 
@@ -146,22 +146,22 @@ def test_unicycle_dat_with_frame_or_positions(tmp_path):
     frame = LocalFrame(130.726, 32.782, "utm", zone=52)
     text = (
         "ID stationname  x  y  dE  dN  dU  SE  SN  SU\n"
-        "0001  0079  134991.2500   15095.0000    0.000020    0.006117   -0.004477"
+        "0001  0079  134888.2500   15111.0000    0.000030    0.006222   -0.004333"
         "    0.000678    0.000801    0.002671\n"
     )
     p = _write(tmp_path, "kumamoto_gps.dat", text)
     g = read_gps(p, frame=frame)
     assert g.names == ("0079",)
-    np.testing.assert_allclose(g.enu(frame)[:, :2], [[15095.0, 134991.25]], atol=1e-6)
-    np.testing.assert_array_equal(g.displacement, [[0.00002, 0.006117, -0.004477]])
+    np.testing.assert_allclose(g.enu(frame)[:, :2], [[15111.0, 134888.25]], atol=1e-6)
+    np.testing.assert_array_equal(g.displacement, [[0.00003, 0.006222, -0.004333]])
     np.testing.assert_array_equal(g.sigma, [[0.000678, 0.000801, 0.002671]])
-    loc = read_gps(_write(tmp_path, "k.locations", "0079      33.9965575       130.9136250 \n"))
+    loc = read_gps(_write(tmp_path, "k.locations", "0079      33.9911111       130.9122222 \n"))
     assert (
-        loc.names == ("0079",) and loc.longitude[0] == 130.913625 and loc.latitude[0] == 33.9965575
+        loc.names == ("0079",) and loc.longitude[0] == 130.9122222 and loc.latitude[0] == 33.9911111
     )
     assert not loc.observed.any()
     via = read_gps(p, positions=loc)
-    assert via.longitude[0] == 130.913625
+    assert via.longitude[0] == 130.9122222
     with pytest.raises(ValueError, match="not both"):
         read_gps(p, frame=frame, positions=loc)
 

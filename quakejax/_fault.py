@@ -289,29 +289,22 @@ class FaultModel(eqx.Module):
 
     def with_slip(self, slip) -> FaultModel:
         """The same geometry with new slip components `(n, 3)` or `(n, 2)` (m)."""
-        return FaultModel(
-            self.centroid,
-            self.strike,
-            self.dip,
-            self.length,
-            self.width,
-            slip,
-            segment=self.segment,
-            info=self.info,
-        )
+        return self._replace(slip=slip)
 
     def with_info(self, **changes) -> FaultModel:
         """The same model with some `EventInfo` fields changed (e.g. `time=...`)."""
-        info = (self.info or EventInfo()).replace(**changes)
+        return self._replace(info=(self.info or EventInfo()).replace(**changes))
+
+    def _replace(self, *, slip=None, info=None) -> FaultModel:
         return FaultModel(
             self.centroid,
             self.strike,
             self.dip,
             self.length,
             self.width,
-            self.slip,
+            self.slip if slip is None else slip,
             segment=self.segment,
-            info=info,
+            info=self.info if info is None else info,
         )
 
     def __getitem__(self, idx) -> FaultModel:

@@ -15,6 +15,8 @@ import pytest
 
 from quakejax.io import Catalog, LocalFrame, read_catalog
 
+from ._fuzz import mutate_lines
+
 DATA = Path(os.environ.get("QUAKEJAX_DATA", Path(__file__).parents[1] / ".." / "shared" / "data"))
 _GEOD = pyproj.Geod(ellps="WGS84")
 FIXTURES = Path(__file__).parent / "data"  # small synthetic files with long lines
@@ -251,24 +253,7 @@ _CHARS = '0123456789,.-:+TZ aE"\n'
 @st.composite
 def _mutated(draw):
     lines = ["time,latitude,longitude,depth,mag", *draw(st.permutations(_VALID))]
-    for _ in range(draw(st.integers(0, 4))):
-        i = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["truncate", "insert", "delete", "drop", "dup", "swap"]))
-        ln = lines[i]
-        k = draw(st.integers(0, len(ln)))
-        if op == "truncate":
-            lines[i] = ln[:k]
-        elif op == "insert":
-            lines[i] = ln[:k] + draw(st.text(_CHARS, min_size=1, max_size=3)) + ln[k:]
-        elif op == "delete":
-            lines[i] = ln[:k] + ln[k + 1 :]
-        elif op == "drop" and len(lines) > 1:
-            lines.pop(i)
-        elif op == "dup":
-            lines.insert(i, ln)
-        elif op == "swap":
-            j = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[j] = lines[j], lines[i]
+    lines = mutate_lines(draw, lines, _CHARS)
     return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
 
 

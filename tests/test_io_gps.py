@@ -11,6 +11,8 @@ import pytest
 
 from quakejax.io import GPSData, LocalFrame, read_gps
 
+from ._fuzz import OPS, mutate_lines
+
 DATA = Path(os.environ.get("QUAKEJAX_DATA", Path(__file__).parents[1] / ".." / "shared" / "data"))
 
 
@@ -432,21 +434,7 @@ _CHARS = "0123456789.- e#naS_\n"
 @st.composite
 def _mutated(draw):
     lines = draw(st.sampled_from([VISCO_H, VISCO_V, HOULIE, LLDET, OZAWA])).splitlines()
-    for _ in range(draw(st.integers(0, 4))):
-        i = draw(st.integers(0, len(lines) - 1))
-        ln = lines[i]
-        k = draw(st.integers(0, len(ln)))
-        op = draw(st.sampled_from(["truncate", "insert", "delete", "drop", "dup"]))
-        if op == "truncate":
-            lines[i] = ln[:k]
-        elif op == "insert":
-            lines[i] = ln[:k] + draw(st.text(_CHARS, min_size=1, max_size=3)) + ln[k:]
-        elif op == "delete":
-            lines[i] = ln[:k] + ln[k + 1 :]
-        elif op == "drop" and len(lines) > 1:
-            lines.pop(i)
-        elif op == "dup":
-            lines.insert(i, ln)
+    lines = mutate_lines(draw, lines, _CHARS, ops=OPS[:5])
     return "\n".join(lines) + "\n"
 
 

@@ -117,15 +117,7 @@ def plot_stress_map(
     sel = table[np.isclose(z, zl)]
     h = _cell_km(table)
     x, y = sel["x"].to_numpy(), sel["y"].to_numpy()
-    squares = np.stack(
-        [
-            np.stack([x - h / 2, y - h / 2], -1),
-            np.stack([x + h / 2, y - h / 2], -1),
-            np.stack([x + h / 2, y + h / 2], -1),
-            np.stack([x - h / 2, y + h / 2], -1),
-        ],
-        axis=1,
-    )
+    squares = _rectangles(x, y, h, h)
     values = sel[metric].to_numpy() / 1e6
     norm, cmap = _norm(values)
     coll = PolyCollection(squares, array=values, cmap=cmap, norm=norm, edgecolors="none")
@@ -179,15 +171,7 @@ def plot_stress_section(
     across = dx * np.cos(az) - dy * np.sin(az)
     sel = np.abs(across) <= h / 2 * np.sqrt(2)
     d, depth = along[sel], -table["z"].to_numpy()[sel]
-    rects = np.stack(
-        [
-            np.stack([d - h / 2, depth - thick / 2], -1),
-            np.stack([d + h / 2, depth - thick / 2], -1),
-            np.stack([d + h / 2, depth + thick / 2], -1),
-            np.stack([d - h / 2, depth + thick / 2], -1),
-        ],
-        axis=1,
-    )
+    rects = _rectangles(d, depth, h, thick)
     values = table[metric].to_numpy()[sel] / 1e6
     norm, cmap = _norm(values)
     coll = PolyCollection(rects, array=values, cmap=cmap, norm=norm, edgecolors="none")
@@ -211,6 +195,19 @@ def plot_stress_section(
     if colorbar:
         ax.figure.colorbar(coll, ax=ax, label=f"{metric} (MPa)", shrink=0.8)
     return ax
+
+
+def _rectangles(cx, cy, w, h):
+    """Corners (n, 4, 2) of axis-aligned rectangles of size w x h centred on (cx, cy)."""
+    return np.stack(
+        [
+            np.stack([cx - w / 2, cy - h / 2], -1),
+            np.stack([cx + w / 2, cy - h / 2], -1),
+            np.stack([cx + w / 2, cy + h / 2], -1),
+            np.stack([cx - w / 2, cy + h / 2], -1),
+        ],
+        axis=1,
+    )
 
 
 def _cell_km(table):

@@ -31,3 +31,9 @@ def as_float32_exact(*values):
     """Round values to float32 and back, so a float32 reference code sees the same inputs."""
     out = [np.asarray(v, dtype=np.float32).astype(np.float64) for v in values]
     return [o.tolist() if o.ndim else float(o) for o in out]
+
+
+def random_rotation(rng):
+    """A random proper rotation matrix (3, 3)."""
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))

@@ -21,10 +21,7 @@ from quakejax.stress import (
     traction,
 )
 
-
-def _rotation(rng):
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    return q * np.sign(np.linalg.det(q))
+from ._geometry import random_rotation
 
 
 def _sym(rng, n):
@@ -111,7 +108,7 @@ def test_lode_angle_and_invariants():
         i2, ev[:, 0] * ev[:, 1] + ev[:, 1] * ev[:, 2] + ev[:, 0] * ev[:, 2], atol=1e-10
     )
     np.testing.assert_allclose(i3, ev.prod(1), atol=1e-10)
-    rot = _rotation(rng)
+    rot = random_rotation(rng)
     np.testing.assert_allclose(lode_angle(rot @ sig @ rot.T), th, atol=1e-7)
     for sigma in (np.zeros((3, 3)), np.eye(3), np.diag([1.0, 0, 0])):
         assert np.isfinite(np.asarray(jax.grad(lode_angle)(sigma))).all()
@@ -140,7 +137,7 @@ def _brute_force_optimal(total, friction, n_grid=181):
 def test_optimal_planes_against_brute_force_search():
     rng = np.random.default_rng(7)
     regional = np.diag([-20e6, -50e6, -100e6])  # Pa, compression negative
-    rot = _rotation(rng)
+    rot = random_rotation(rng)
     regional = rot @ regional @ rot.T
     friction = 0.6
     best = _brute_force_optimal(regional, friction, n_grid=721)

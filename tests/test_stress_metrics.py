@@ -13,10 +13,7 @@ from quakejax.stress import (
     von_mises,
 )
 
-
-def _rotation(rng):
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    return q * np.sign(np.linalg.det(q))
+from ._geometry import random_rotation
 
 
 def test_uniaxial_and_pure_shear():
@@ -36,7 +33,7 @@ def test_uniaxial_and_pure_shear():
 def test_scalar_metrics_are_rotation_invariant(rng):
     sig = rng.normal(size=(20, 3, 3))
     sig = sig + np.swapaxes(sig, 1, 2)
-    rot = _rotation(rng)
+    rot = random_rotation(rng)
     rotated = rot @ sig @ rot.T
     for f in (von_mises, max_shear):
         np.testing.assert_allclose(f(rotated), f(sig), rtol=1e-12)

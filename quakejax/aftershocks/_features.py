@@ -13,7 +13,7 @@ from jax.sharding import PartitionSpec as P
 
 from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
-from ..okada._fields import _check_points, _summed_fields, alpha_from
+from ..okada._fields import _check_points, _patch_params, _summed_fields, alpha_from
 from ..stress import (
     coulomb_stress_change,
     deviatoric,
@@ -72,24 +72,6 @@ def _devices_for(n_points: int) -> int:
     return n
 
 
-def _numpy_patch_params(fault):
-    # The same dictionary as okada._fields._patch_params, built in numpy (no per-shape
-    # compilation of eager jnp ops for every new patch count).
-    phi = np.radians(np.asarray(fault.strike, dtype=float))
-    c = np.asarray(fault.centroid, dtype=float)
-    return {
-        "east": c[:, 0],
-        "north": c[:, 1],
-        "depth": -c[:, 2],
-        "sin": np.sin(phi),
-        "cos": np.cos(phi),
-        "dip": np.asarray(fault.dip, dtype=float),
-        "half_length": 0.5 * np.asarray(fault.length, dtype=float),
-        "half_width": 0.5 * np.asarray(fault.width, dtype=float),
-        "slip": np.asarray(fault.slip, dtype=float),
-    }
-
-
 def _pad(params, n):
     m = params["dip"].shape[0]
     if m == n:
@@ -128,7 +110,7 @@ def cell_stress(
     out = np.zeros((n, 3, 3), dtype)
     if n == 0 or m == 0:
         return out
-    params = {k: v.astype(dtype) for k, v in _numpy_patch_params(fault).items()}
+    params = {k: v.astype(dtype) for k, v in _patch_params(fault, np).items()}
     params = _pad(params, math.ceil(m / PATCHES_PER_BLOCK) * PATCHES_PER_BLOCK)
     tensile = bool(np.any(np.asarray(fault.slip)[:, 2] != 0.0))
     n_dev = _devices_for(POINTS_PER_BLOCK)

@@ -35,18 +35,25 @@ def alpha_from(nu=None, *, mu=None, lam=None):
     return 1.0 / (2.0 * (1.0 - nu))
 
 
-def _patch_params(fault: FaultModel):
-    phi = jnp.deg2rad(fault.strike)
+def _patch_params(fault: FaultModel, xp=jnp):
+    """Per-patch DC3D inputs: centroid east, north and depth (m, depth positive down), sine
+    and cosine of the strike, dip (deg), half length and half width (m), slip (m).
+
+    `xp=np` builds them in numpy: no per-shape compilation of eager jnp ops, for callers
+    that evaluate many differently sized faults (quakejax.aftershocks).
+    """
+    phi = xp.deg2rad(xp.asarray(fault.strike))
+    c = xp.asarray(fault.centroid)
     return {
-        "east": fault.centroid[:, 0],
-        "north": fault.centroid[:, 1],
-        "depth": -fault.centroid[:, 2],
-        "sin": jnp.sin(phi),
-        "cos": jnp.cos(phi),
-        "dip": fault.dip,
-        "half_length": 0.5 * fault.length,
-        "half_width": 0.5 * fault.width,
-        "slip": fault.slip,
+        "east": c[:, 0],
+        "north": c[:, 1],
+        "depth": -c[:, 2],
+        "sin": xp.sin(phi),
+        "cos": xp.cos(phi),
+        "dip": xp.asarray(fault.dip),
+        "half_length": 0.5 * xp.asarray(fault.length),
+        "half_width": 0.5 * xp.asarray(fault.width),
+        "slip": xp.asarray(fault.slip),
     }
 
 

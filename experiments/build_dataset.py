@@ -62,6 +62,21 @@ def read_model(path):
     return fault
 
 
+def add_context(path, stem, *, csv=True):
+    """Add the rupture-context columns to a table written before they existed (no stress
+    recomputation: only the distance to the patches)."""
+    from quakejax.aftershocks import context_features, write_grid_table
+
+    table = pd.read_parquet(stem.with_suffix(".parquet"))
+    if "rupture_distance_km" in table:
+        return
+    fault = read_model(path)
+    xyz = table[["x", "y", "z"]].to_numpy(float) * 1e3
+    for k, v in context_features(fault, xyz).items():
+        table[k] = v
+    write_grid_table(table, stem, csv=csv)
+
+
 def data_dir(arg) -> pathlib.Path:
     path = pathlib.Path(arg or os.environ.get("QUAKEJAX_DATA") or REPO.parent / "shared" / "data")
     if not (path / "slip_models").is_dir():
@@ -137,6 +152,7 @@ def main(argv=None):
             and done.get("status") == "ok"
             and (out / f"{stem}_grid.parquet").exists()
         ):
+            add_context(path, out / f"{stem}_grid", csv=not args.no_csv)
             continue
         row = {"file": key}
         try:

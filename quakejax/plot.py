@@ -147,6 +147,44 @@ def plot_stress_map(
     return ax
 
 
+def plot_probability_map(
+    table, column="probability", *, fault=None, ax=None, colorbar=True, cmap="magma"
+):
+    """Map (east, north km) of the largest value over depth of a 0..1 `column` of a grid
+    table (for example the network's aftershock probability), with the cells that hold
+    aftershocks outlined when the table is labelled and the fault's patches drawn."""
+    from matplotlib.collections import PolyCollection
+
+    ax = _axes(ax)
+    xy = table[["x", "y"]].to_numpy()
+    keys, inverse = np.unique(np.round(xy, 6), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    top = np.full(len(keys), -np.inf)
+    np.maximum.at(top, inverse, table[column].to_numpy(float))
+    h = _cell_km(table)
+    squares = _rectangles(keys[:, 0], keys[:, 1], h, h)
+    coll = PolyCollection(squares, array=top, cmap=cmap, edgecolors="none")
+    coll.set_clim(0.0, 1.0)
+    ax.add_collection(coll)
+    if "aftershocksyn" in table:
+        hit = np.zeros(len(keys), bool)
+        np.logical_or.at(hit, inverse, table["aftershocksyn"].to_numpy() > 0)
+        ax.add_collection(
+            PolyCollection(squares[hit], facecolors="none", edgecolors="c", linewidths=0.5)
+        )
+    if fault is not None:
+        outline = numpy_geometry(fault)["corners"][:, :, :2] / 1e3
+        ax.add_collection(
+            PolyCollection(outline, facecolors="none", edgecolors="w", linewidths=0.3)
+        )
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set(xlabel="east (km)", ylabel="north (km)", title=f"{column}, largest over depth")
+    if colorbar:
+        ax.figure.colorbar(coll, ax=ax, label=column, shrink=0.8)
+    return ax
+
+
 def plot_stress_section(
     table,
     metric="von_mises",

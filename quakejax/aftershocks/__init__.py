@@ -1,5 +1,12 @@
 """Aftershock locations: the DeVries et al. (2018) cell grid, stress features and labels."""
 
+from ._classifier import FEATURE_SETS as FEATURE_SETS
+from ._classifier import AftershockClassifier as AftershockClassifier
+from ._classifier import principal_from_invariants as principal_from_invariants
+from ._classifier import stress_inputs as stress_inputs
+from ._classifier import table_stress as table_stress
+from ._context import context_features as context_features
+from ._context import rupture_distance as rupture_distance
 from ._dataset import EventSummary as EventSummary
 from ._dataset import LabelSpec as LabelSpec
 from ._dataset import build_event_table as build_event_table

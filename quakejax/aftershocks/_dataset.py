@@ -11,6 +11,7 @@ import pandas as pd
 from .._fault import FaultModel
 from ..io._geo import LocalFrame
 from ..stress import mean_receiver
+from ._context import context_features
 from ._features import cell_features, cell_stress
 from ._grid import GridSpec, build_grid
 from ._table import grid_table
@@ -150,7 +151,8 @@ def build_event_table(
       relative error is about 1e-5 of the largest stress, see docs/validation.md).
 
     **Returns:** `(table, summary)`: the per-cell `pandas.DataFrame` (columns of
-    `grid_table`) and an `EventSummary`.
+    `grid_table`, plus the rupture context of `context_features`: `rupture_distance_km`,
+    `nearest_slip_m`, `mean_slip_m`) and an `EventSummary`.
     """
     t_start = _time.perf_counter()
     spec = GridSpec() if spec is None else spec
@@ -169,6 +171,7 @@ def build_event_table(
     if receiver is None:
         receiver = mean_receiver(fault)
     features = cell_features(sigma, receiver, friction=friction, regional=regional)
+    features.update(context_features(fault, np.asarray(grid.centroid, dtype=float)))
 
     counts = None
     t0, source = None, "none"

@@ -33,16 +33,26 @@ def devries_features(table) -> np.ndarray:
 class DeVriesNet(eqx.Module):
     """The DeVries et al. (2018) classifier (final).
 
-    **Fields:** `layers`, seven `eqx.nn.Linear`; `dropout` rate (0.5).  Call it on one cell's
-    features `(12,)`, or vmap over cells; returns the logit (apply `jax.nn.sigmoid` for the
-    probability).  Pass `key` to apply dropout (training), omit it for inference.
+    **Fields:** `layers`, seven `eqx.nn.Linear`; `dropout` rate (0.5).  `n_features` (12 by
+    default, the published inputs) sets the input width for other feature sets.  Call it on
+    one cell's features `(n_features,)`, or vmap over cells; returns the logit (apply
+    `jax.nn.sigmoid` for the probability).  Pass `key` to apply dropout (training), omit it
+    for inference.
     """
 
     layers: tuple[eqx.nn.Linear, ...]
     dropout: float = eqx.field(static=True)
 
-    def __init__(self, key: PRNGKeyArray, *, width: int = 50, depth: int = 6, dropout: float = 0.5):
-        sizes = [N_FEATURES] + [width] * depth + [1]
+    def __init__(
+        self,
+        key: PRNGKeyArray,
+        *,
+        width: int = 50,
+        depth: int = 6,
+        dropout: float = 0.5,
+        n_features: int = N_FEATURES,
+    ):
+        sizes = [n_features] + [width] * depth + [1]
         keys = jax.random.split(key, len(sizes) - 1)
         self.layers = tuple(
             eqx.nn.Linear(a, b, key=k) for a, b, k in zip(sizes[:-1], sizes[1:], keys, strict=True)
@@ -52,7 +62,7 @@ class DeVriesNet(eqx.Module):
         self.dropout = dropout
 
     def __call__(
-        self, x: Float[ArrayLike, " 12"], key: PRNGKeyArray | None = None
+        self, x: Float[ArrayLike, " features"], key: PRNGKeyArray | None = None
     ) -> Float[Array, ""]:
         h = jnp.asarray(x)
         for i, layer in enumerate(self.layers[:-1]):
@@ -62,7 +72,11 @@ class DeVriesNet(eqx.Module):
                 h = jnp.where(keep, h / (1.0 - self.dropout), 0.0)
         return self.layers[-1](h)[0]
 
-    def probability(self, x: Float[ArrayLike, "n 12"]) -> Float[Array, " n"]:
+    @property
+    def n_features(self) -> int:
+        return self.layers[0].in_features
+
+    def probability(self, x: Float[ArrayLike, "n features"]) -> Float[Array, " n"]:
         """Aftershock probability per cell (no dropout)."""
         return jax.nn.sigmoid(jax.vmap(self)(jnp.asarray(x)))
 
@@ -71,7 +85,8 @@ class DeVriesNet(eqx.Module):
 class TrainConfig:
     """Training settings.  `optimizer`: "adam" (default, `learning_rate`) or "adadelta" as in
     the paper; `batch_size` cells per step, half positive and half negative; `steps`;
-    `checkpoint_every` steps (with `checkpoint`, a file path)."""
+    `checkpoint_every` steps (with `checkpoint`, a file path); `n_features`: the input width
+    (12 for the published features)."""
 
     optimizer: str = "adam"
     learning_rate: float = 1e-3
@@ -79,6 +94,7 @@ class TrainConfig:
     steps: int = 1000
     seed: int = 0
     checkpoint_every: int = 200
+    n_features: int = N_FEATURES
 
     def make_optimizer(self):
         if self.optimizer == "adam":
@@ -115,7 +131,7 @@ def train(
     stop_after: int | None = None,
     progress: bool = True,
 ) -> tuple[DeVriesNet, np.ndarray]:
-    """Train a `DeVriesNet` on cells `x (n, 12)` with labels `y (n,)` in {0, 1}.
+    """Train a `DeVriesNet` on cells `x (n, n_features)` with labels `y (n,)` in {0, 1}.
 
     Each step draws a class-balanced batch (with replacement) and minimises binary cross
     entropy.  Everything random derives from `config.seed`: step k uses
@@ -127,9 +143,11 @@ def train(
     config = TrainConfig() if config is None else config
     x = jnp.asarray(x)
     y = np.asarray(y)
-    if x.ndim != 2 or x.shape[1] != N_FEATURES or y.shape != (x.shape[0],):
+    nf = config.n_features
+    if x.ndim != 2 or x.shape[1] != nf or y.shape != (x.shape[0],):
         raise ValueError(
-            f"train: need x (n, {N_FEATURES}) and y (n,), got {x.shape} and {y.shape}."
+            f"train: need x (n, {nf}) (TrainConfig.n_features) and y (n,), got {x.shape} and "
+            f"{y.shape}."
         )
     if not np.isin(y, (0, 1)).all():
         raise ValueError("train: labels must be 0 or 1.")
@@ -137,7 +155,7 @@ def train(
     if len(pos) == 0 or len(neg) == 0:
         raise ValueError("train: both classes are needed (all cells have one label).")
     key = jax.random.PRNGKey(config.seed)
-    model = DeVriesNet(jax.random.fold_in(key, 0))
+    model = DeVriesNet(jax.random.fold_in(key, 0), n_features=nf)
     optimizer = config.make_optimizer()
     opt_state = optimizer.init(eqx.filter(model, eqx.is_array))
     start = 0

@@ -1,0 +1,319 @@
+"""The `quakejax` command line.
+
+    quakejax aftershocks evaluate --slip FILE [FILE ...] --catalog FILE [FILE ...] [--json]
+    quakejax aftershocks predict --slip FILE --out map.png|map.parquet|map.csv
+
+`evaluate` builds the DeVries et al. (2018) grid of each slip model (5 km cells within
+100 km of the rupture, 0-50 km depth), labels it with the catalog's events of the following
+year, and scores the pretrained network and every scalar stress metric by ROC AUC, per
+event and pooled over all events.  `predict` writes the probability map of one rupture.
+Slip models and catalogs are read with `quakejax.io` (formats sniffed from the content).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import sys
+
+import numpy as np
+
+# Score columns of the grid table, named as in the JSON output.  "distance" is the
+# negative distance to the slipping patches (closer = higher score).
+METRIC_COLUMNS = {
+    "von_mises": "von_mises",
+    "max_shear": "stresses_full_max_shear",
+    "sum_abs": "sum_abs",
+    "cfs_mean_receiver": "stresses_full_cfs",
+    "cfs_shear_only": "stresses_full_cfs_shear_only",
+    "cfs_total": "stresses_full_cfs_total",
+    "cfs_total_shear": "stresses_full_cfs_total_shear",
+    "distance": "rupture_distance_km",
+}
+
+
+class CommandError(Exception):
+    """A user error: printed without a traceback, exit status 2."""
+
+
+def _slip_options(args) -> dict:
+    opts = {}
+    if args.origin is not None:
+        opts["origin"] = tuple(args.origin)
+    if args.utm_zone is not None:
+        opts["utm_zone"] = args.utm_zone
+    return opts
+
+
+def _read_fault(path: str, args):
+    from .io import read_slip_model
+
+    p = pathlib.Path(path)
+    if not p.is_file():
+        raise CommandError(f"{path}: no such slip-model file.")
+    fault = read_slip_model(p, **_slip_options(args))
+    info = fault.info
+    if info is None or info.origin is None:
+        raise ValueError(
+            f"{path}: the slip model has no geographic origin; give --origin LON LAT "
+            "(and --utm-zone for Unicycle .flt tables)."
+        )
+    if args.time is not None:
+        fault = fault.with_info(time=args.time)
+    return fault
+
+
+def _read_catalogs(paths):
+    from .io import read_catalog
+
+    cats = {}
+    for path in paths:
+        p = pathlib.Path(path)
+        if not p.is_file():
+            raise CommandError(f"{path}: no such catalog file.")
+        cats[str(path)] = read_catalog(p)
+    return cats
+
+
+def _scores(table, model) -> dict[str, np.ndarray]:
+    out = {"nn": model.probability_from_table(table)}
+    for name, col in METRIC_COLUMNS.items():
+        if col in table:
+            v = np.asarray(table[col], float)
+            out[name] = -v if name == "distance" else v
+    return out
+
+
+def _auc(score, y) -> float | None:
+    from .aftershocks import roc_auc
+
+    y = np.asarray(y)
+    if y.size == 0 or y.min() == y.max():
+        return None  # one class only: AUC undefined
+    return round(float(roc_auc(np.asarray(score, np.float64), y)), 4)
+
+
+def _average_precision(score, y) -> float | None:
+    from .aftershocks import average_precision
+
+    y = np.asarray(y)
+    if y.size == 0 or y.min() == y.max():
+        return None
+    return round(float(average_precision(np.asarray(score, np.float64), y)), 4)
+
+
+def cmd_evaluate(args) -> int:
+    from .aftershocks import LabelSpec, build_event_table, choose_catalog
+
+    model = _load_model(args.model)
+    catalogs = _read_catalogs(args.catalog)
+    labels = LabelSpec(end=args.days * 86_400.0, min_magnitude=args.min_magnitude)
+    if args.time is not None and len(args.slip) > 1:
+        raise CommandError("--time applies to one slip model; give one --slip file with it.")
+    events, pooled_s, pooled_y = [], {}, []
+    for path in args.slip:
+        entry: dict = {"slip": path}
+        try:
+            fault = _read_fault(path, args)
+            if len(catalogs) == 1:
+                name = next(iter(catalogs))
+            else:
+                name, _ = choose_catalog(fault, catalogs, labels=labels)
+                if name is None:
+                    raise ValueError(
+                        "none of the catalogs covers the label window near this event."
+                    )
+            table, summ = build_event_table(fault, catalogs[name], labels=labels)
+        except (ValueError, CommandError, NotImplementedError) as err:
+            entry["error"] = str(err)
+            events.append(entry)
+            _progress(args, f"{path}: {err}")
+            continue
+        y = table["aftershocksyn"].to_numpy()
+        scores = _scores(table, model)
+        entry.update(
+            tag=summ.tag,
+            name=summ.name,
+            catalog=name,
+            mainshock_time=summ.mainshock_time,
+            time_source=summ.time_source,
+            events_in_window=summ.events_in_window,
+            n_cells=int(len(y)),
+            n_pos=int(y.sum()),
+            auc={k: _auc(v, y) for k, v in scores.items()},
+            average_precision={k: _average_precision(v, y) for k, v in scores.items()},
+        )
+        events.append(entry)
+        for k, v in scores.items():
+            pooled_s.setdefault(k, []).append(v)
+        pooled_y.append(y)
+        _progress(args, f"{path}: {len(y)} cells, {int(y.sum())} with aftershocks")
+    result = {"events": events, "model": _model_summary(model)}
+    if pooled_y:
+        y_all = np.concatenate(pooled_y)
+        result["n_cells"] = int(y_all.size)
+        result["n_pos"] = int(y_all.sum())
+        result["pooled_auc"] = {
+            k: _auc(np.concatenate(v), y_all)
+            for k, v in pooled_s.items()
+            if len(v) == len(pooled_y)
+        }
+    else:
+        result["pooled_auc"] = {}
+    if args.json:
+        print(json.dumps(result, allow_nan=False))
+    else:
+        _print_table(result)
+    return 0 if pooled_y else 1
+
+
+def _model_summary(model) -> dict:
+    info = model.info
+    return {"features": model.features, "name": info.get("model"), "trained": info.get("trained")}
+
+
+def _progress(args, text):
+    if not args.json or args.verbose:
+        print(text, file=sys.stderr)
+
+
+def _print_table(result):
+    keys = ["nn", *METRIC_COLUMNS]
+    head = f"{'event':<34} {'cells':>7} {'pos':>5} " + " ".join(f"{k[:10]:>10}" for k in keys)
+    print(head)
+    print("-" * len(head))
+
+    def fmt(v):
+        return f"{v:>10.3f}" if isinstance(v, float) and math.isfinite(v) else f"{'-':>10}"
+
+    for e in result["events"]:
+        label = (e.get("tag") or pathlib.Path(e["slip"]).name)[:34]
+        if "error" in e:
+            print(f"{label:<34} error: {e['error']}")
+            continue
+        row = " ".join(fmt(e["auc"].get(k)) for k in keys)
+        print(f"{label:<34} {e['n_cells']:>7} {e['n_pos']:>5} {row}")
+    if result.get("pooled_auc"):
+        row = " ".join(fmt(result["pooled_auc"].get(k)) for k in keys)
+        print(f"{'pooled':<34} {result['n_cells']:>7} {result['n_pos']:>5} {row}")
+
+
+def _load_model(name):
+    from .aftershocks import AftershockClassifier
+
+    if pathlib.Path(name).with_suffix(".json").is_file():
+        return AftershockClassifier.load(name)
+    return AftershockClassifier.pretrained(name)
+
+
+def cmd_predict(args) -> int:
+    from .aftershocks import GridSpec, build_event_table
+
+    model = _load_model(args.model)
+    fault = _read_fault(args.slip, args)
+    out = pathlib.Path(args.out)
+    if out.suffix.lower() not in (".png", ".pdf", ".svg", ".parquet", ".csv"):
+        raise CommandError(f"--out {out}: give a .png, .pdf, .svg, .parquet or .csv file.")
+    info = fault.info
+    if info.time is None:
+        fault = fault.with_info(time="1970-01-01")  # no labels are made; any date will do
+    table, _ = build_event_table(fault, None, spec=GridSpec())
+    table = table.assign(probability=model.probability_from_table(table))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        table.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".csv":
+        table.to_csv(out, index=False)
+    else:
+        _probability_figure(fault, table, out)
+    print(
+        f"{out}: {len(table)} cells; probability {table.probability.min():.3g} to "
+        f"{table.probability.max():.3g}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _probability_figure(fault, table, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_probability_map, plot_slip
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5), constrained_layout=True)
+    plot_probability_map(table, "probability", fault=fault, ax=axes[0])
+    plot_slip(fault, ax=axes[1], view="map")
+    name = fault.info.name or fault.info.tag or pathlib.Path(fault.info.source or "").name
+    axes[0].set_title(f"{name}: network probability")
+    axes[1].set_title("slip (m)")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="quakejax", description="Differentiable earthquake physics.")
+    sub = ap.add_subparsers(dest="group", required=True)
+    aft = sub.add_parser("aftershocks", help="aftershock-location models (DeVries et al. 2018)")
+    cmds = aft.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument(
+            "--model",
+            default="devries",
+            help="pretrained classifier name, or the path of a saved one",
+        )
+        p.add_argument(
+            "--origin",
+            nargs=2,
+            type=float,
+            metavar=("LON", "LAT"),
+            default=None,
+            help="geographic origin (deg) for slip files without one",
+        )
+        p.add_argument("--utm-zone", type=int, default=None, help="UTM zone of .flt tables")
+        p.add_argument(
+            "--time", default=None, help="mainshock origin time (ISO, UTC) when the file has none"
+        )
+
+    ev = cmds.add_parser("evaluate", help="AUC of the network and stress metrics on real events")
+    ev.add_argument("--slip", nargs="+", required=True, metavar="FILE")
+    ev.add_argument(
+        "--catalog",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="one catalog, or several: the best-covering one is used per event",
+    )
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--days", type=float, default=365.0, help="label window after the mainshock")
+    ev.add_argument("--min-magnitude", type=float, default=None)
+    ev.add_argument("--verbose", action="store_true", help="progress on stderr with --json too")
+    common(ev)
+    ev.set_defaults(func=cmd_evaluate)
+
+    pr = cmds.add_parser("predict", help="aftershock probability map of one rupture")
+    pr.add_argument("--slip", required=True, metavar="FILE")
+    pr.add_argument("--out", required=True, help="map.png (figure) or .parquet/.csv (table)")
+    common(pr)
+    pr.set_defaults(func=cmd_predict)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as err:
+        print(f"quakejax: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as err:
+        print(f"quakejax: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

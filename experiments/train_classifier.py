@@ -24,12 +24,51 @@ import pandas as pd
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
+def _auc_module():
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parent / "aftershocks_auc.py"
+    spec = importlib.util.spec_from_file_location("aftershocks_auc", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def inputs_of(sigma, context, features, chunk=1 << 18):
+    """The (unstandardised) network inputs, in fixed-size chunks (one compilation)."""
+    import jax
+    import jax.numpy as jnp
+
+    from quakejax.aftershocks import context_inputs, stress_inputs
+
+    @jax.jit
+    def f(s, c):
+        x = stress_inputs(s, features)
+        if features.endswith("_context"):
+            x = jnp.concatenate([x, context_inputs(c)], axis=-1)
+        return x
+
+    n = len(sigma)
+    out = []
+    for i in range(0, n, chunk):
+        s, c = sigma[i : i + chunk], context[i : i + chunk]
+        pad = chunk - len(s)
+        s = np.concatenate([s, np.zeros((pad, 3, 3), s.dtype)])
+        c = np.concatenate([c, np.ones((pad, 3), c.dtype)])
+        out.append(np.asarray(f(s, c))[: chunk - pad])
+    return np.concatenate(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--features", default="devries", choices=["devries", "principal"])
+    ap.add_argument(
+        "--features",
+        default="devries",
+        choices=["devries", "devries_asinh", "principal", "invariant", "invariant_context"],
+    )
     ap.add_argument("--auc-json", default=None)
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
@@ -37,24 +76,30 @@ def main(argv=None):
     import jax
 
     from quakejax.aftershocks import (
+        CONTEXT_COLUMNS,
         FEATURE_SETS,
         AftershockClassifier,
         TrainConfig,
         roc_auc,
-        stress_inputs,
         table_stress,
         train,
     )
 
     ds = pathlib.Path(args.dataset)
     summary = pd.read_csv(ds / "summary.csv")
-    ok = summary[(summary.status == "ok") & (summary.positives > 0)]
-    xs, ys = [], []
+    ok = summary[(summary.status == "ok") & (summary.positives > 0)].reset_index(drop=True)
+    sigmas, contexts, ys = [], [], []
     for out in ok.output:
         t = pd.read_parquet(ds / out)
-        xs.append(np.asarray(stress_inputs(table_stress(t).astype(np.float32), args.features)))
+        sigmas.append(table_stress(t).astype(np.float32))
+        contexts.append(np.stack([t[c].to_numpy(np.float32) for c in CONTEXT_COLUMNS], 1))
         ys.append(t.aftershocksyn.to_numpy().astype(np.int8))
-    x, y = np.concatenate(xs), np.concatenate(ys)
+    y = np.concatenate(ys)
+    x = inputs_of(np.concatenate(sigmas), np.concatenate(contexts), args.features)
+    shift = scale = None
+    if args.features != "devries":  # standardise (the published network takes raw MPa)
+        shift, scale = x.mean(axis=0), x.std(axis=0)
+        x = (x - shift) / scale
     config = TrainConfig(steps=args.steps, seed=args.seed, n_features=FEATURE_SETS[args.features])
     t0 = time.perf_counter()
     net, losses = train(x, y, config)
@@ -65,7 +110,7 @@ def main(argv=None):
         "trained": datetime.date.today().isoformat(),
         "data": {
             "slip_models": len(ok),
-            "earthquakes": int(ok.tag.str[:11].nunique()),
+            "earthquakes": int(len(set(_auc_module().earthquake_groups(ok)))),
             "cells": len(y),
             "positives": int(y.sum()),
             "built_by": "experiments/build_dataset.py (DeVries grid: 5 km cells, 100 km, 0-50 km;"
@@ -83,7 +128,6 @@ def main(argv=None):
         "training_auc_all_cells": None,
         "held_out": None,
     }
-    model = AftershockClassifier(net, args.features, json.dumps(card))
     p = np.concatenate(
         [np.asarray(net.probability(x[i : i + 262_144])) for i in range(0, len(x), 262_144)]
     )
@@ -95,7 +139,7 @@ def main(argv=None):
             "splits": res["splits"],
             "table": res["table"],
         }
-    model = AftershockClassifier(net, args.features, json.dumps(card))
+    model = AftershockClassifier(net, args.features, json.dumps(card), shift, scale)
     out = args.out or REPO / "quakejax" / "aftershocks" / "weights" / args.features
     model.save(out)
     print(json.dumps(card))

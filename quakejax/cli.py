@@ -65,6 +65,29 @@ def _read_fault(path: str, args):
     return fault
 
 
+def _check_time(args):
+    if args.time is not None:
+        try:
+            np.datetime64(args.time.replace("Z", ""), "ms")
+        except ValueError as err:
+            raise CommandError(f"--time {args.time!r}: not an ISO date or time ({err}).") from err
+
+
+def _coverage_warning(catalog, summary, labels) -> str | None:
+    """A note when the catalog does not span the label window (labels would be missing)."""
+    if not len(catalog) or not summary.mainshock_time:
+        return None
+    t0 = np.datetime64(summary.mainshock_time, "ms")
+    end = t0 + np.timedelta64(int(labels.end * 1000), "ms")
+    lo, hi = catalog.time_range
+    if lo > t0 or hi < t0 + (end - t0) * 0.95:
+        return (
+            f"the catalog spans {lo} to {hi}, which does not cover the label window "
+            f"{t0} to {end}: cells may be missing their aftershocks."
+        )
+    return None
+
+
 def _read_catalogs(paths):
     from .io import read_catalog
 
@@ -77,8 +100,23 @@ def _read_catalogs(paths):
     return cats
 
 
-def _scores(table, model) -> dict[str, np.ndarray]:
-    out = {"nn": model.probability_from_table(table)}
+# The other shipped networks, scored beside the chosen one when they are installed.
+EXTRA_MODELS = {"nn_devries": "devries", "nn_context": "invariant_context"}
+
+
+def _load_models(name) -> dict:
+    from .aftershocks import AftershockClassifier
+    from .aftershocks._classifier import WEIGHTS_DIR
+
+    models = {"nn": _load_model(name)}
+    for key, extra in EXTRA_MODELS.items():
+        if extra != name and (WEIGHTS_DIR / f"{extra}.json").exists():
+            models[key] = AftershockClassifier.pretrained(extra)
+    return models
+
+
+def _scores(table, models) -> dict[str, np.ndarray]:
+    out = {k: m.probability_from_table(table) for k, m in models.items()}
     for name, col in METRIC_COLUMNS.items():
         if col in table:
             v = np.asarray(table[col], float)
@@ -86,28 +124,35 @@ def _scores(table, model) -> dict[str, np.ndarray]:
     return out
 
 
+def _finite(score, y):
+    score, y = np.asarray(score, np.float64), np.asarray(y)
+    ok = np.isfinite(score)  # a metric may be undefined at a few cells: score the rest
+    return score[ok], y[ok]
+
+
 def _auc(score, y) -> float | None:
     from .aftershocks import roc_auc
 
-    y = np.asarray(y)
+    score, y = _finite(score, y)
     if y.size == 0 or y.min() == y.max():
         return None  # one class only: AUC undefined
-    return round(float(roc_auc(np.asarray(score, np.float64), y)), 4)
+    return round(float(roc_auc(score, y)), 4)
 
 
 def _average_precision(score, y) -> float | None:
     from .aftershocks import average_precision
 
-    y = np.asarray(y)
+    score, y = _finite(score, y)
     if y.size == 0 or y.min() == y.max():
         return None
-    return round(float(average_precision(np.asarray(score, np.float64), y)), 4)
+    return round(float(average_precision(score, y)), 4)
 
 
 def cmd_evaluate(args) -> int:
     from .aftershocks import LabelSpec, build_event_table, choose_catalog
 
-    model = _load_model(args.model)
+    _check_time(args)
+    models = _load_models(args.model)
     catalogs = _read_catalogs(args.catalog)
     labels = LabelSpec(end=args.days * 86_400.0, min_magnitude=args.min_magnitude)
     if args.time is not None and len(args.slip) > 1:
@@ -117,6 +162,10 @@ def cmd_evaluate(args) -> int:
         entry: dict = {"slip": path}
         try:
             fault = _read_fault(path, args)
+            if fault.info.time is None:
+                raise ValueError(
+                    f"{path}: the slip model has no date; give the mainshock time with --time."
+                )
             if len(catalogs) == 1:
                 name = next(iter(catalogs))
             else:
@@ -132,7 +181,7 @@ def cmd_evaluate(args) -> int:
             _progress(args, f"{path}: {err}")
             continue
         y = table["aftershocksyn"].to_numpy()
-        scores = _scores(table, model)
+        scores = _scores(table, models)
         entry.update(
             tag=summ.tag,
             name=summ.name,
@@ -145,12 +194,15 @@ def cmd_evaluate(args) -> int:
             auc={k: _auc(v, y) for k, v in scores.items()},
             average_precision={k: _average_precision(v, y) for k, v in scores.items()},
         )
+        warning = _coverage_warning(catalogs[name], summ, labels)
+        if warning:
+            entry["warning"] = warning
         events.append(entry)
         for k, v in scores.items():
             pooled_s.setdefault(k, []).append(v)
         pooled_y.append(y)
         _progress(args, f"{path}: {len(y)} cells, {int(y.sum())} with aftershocks")
-    result = {"events": events, "model": _model_summary(model)}
+    result = {"events": events, "models": {k: _model_summary(m) for k, m in models.items()}}
     if pooled_y:
         y_all = np.concatenate(pooled_y)
         result["n_cells"] = int(y_all.size)
@@ -180,7 +232,7 @@ def _progress(args, text):
 
 
 def _print_table(result):
-    keys = ["nn", *METRIC_COLUMNS]
+    keys = [*result["models"], *METRIC_COLUMNS]
     head = f"{'event':<34} {'cells':>7} {'pos':>5} " + " ".join(f"{k[:10]:>10}" for k in keys)
     print(head)
     print("-" * len(head))
@@ -211,6 +263,7 @@ def _load_model(name):
 def cmd_predict(args) -> int:
     from .aftershocks import GridSpec, build_event_table
 
+    _check_time(args)
     model = _load_model(args.model)
     fault = _read_fault(args.slip, args)
     out = pathlib.Path(args.out)
@@ -263,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument(
             "--model",
-            default="devries",
+            default="invariant_context",
             help="pretrained classifier name, or the path of a saved one",
         )
         p.add_argument(

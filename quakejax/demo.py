@@ -129,7 +129,12 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
 
     import quakejax as qj
     from quakejax import plot
-    from quakejax.aftershocks import build_event_table, roc_auc, write_grid_table
+    from quakejax.aftershocks import (
+        AftershockClassifier,
+        build_event_table,
+        roc_auc,
+        write_grid_table,
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     fault, catalog, cat_name, cat_scores = load_inputs(data, model)
@@ -153,10 +158,14 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
         completeness_magnitude=ev.completeness_magnitude,
         receiver_strike_dip_rake=list(ev.receiver),
     )
+    # The pretrained DeVries network: aftershock probability per cell.
+    classifier = AftershockClassifier.pretrained()
+    table["probability"] = classifier.probability_from_table(table)
     write_grid_table(table, out / f"{summary['model'] or 'model'}_grid")
     labels = table["aftershocksyn"].to_numpy()
     aucs = {}
     if 0 < labels.sum() < len(labels):
+        aucs["network"] = float(roc_auc(table["probability"].to_numpy(np.float64), labels))
         for col in SCORED:
             aucs[col] = float(roc_auc(table[col].to_numpy(), labels))
     summary["auc"] = aucs
@@ -222,6 +231,16 @@ def run(out: pathlib.Path, data=None, model=None) -> dict:
         ax=axes[1],
     )
     fig.savefig(out / "demo_section.png", dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+    plot.plot_probability_map(table, "probability", fault=fault, ax=axes[0])
+    a = np.asarray(quakes, float) / 1e3
+    axes[0].plot(a[:, 0], a[:, 1], ".", ms=2, color="c", label="aftershocks (1 year)")
+    axes[0].legend(loc="upper right", fontsize=7)
+    axes[0].set_title("Pretrained network: aftershock probability (largest over depth)")
+    plot.plot_slip(fault, ax=axes[1], view="map")
+    fig.savefig(out / "demo_probability.png", dpi=110)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)

@@ -164,7 +164,8 @@ def test_scores_against_scikit_learn_jit_and_vmap():
 
     metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn not installed")
     rng = np.random.default_rng(5)
-    for n, decimals in [(50, 0), (500, 1), (2000, 3)]:
+    # Lengths padded inside (to 1024 and 2048) and one that is not (1024).
+    for n, decimals in [(50, 0), (500, 1), (1024, 2), (2000, 3)]:
         s = np.round(rng.normal(size=n), decimals)
         y = (rng.random(n) < 0.2 + 0.3 * (s > 0)).astype(int)
         assert float(roc_auc(s, y)) == pytest.approx(metrics.roc_auc_score(y, s), rel=1e-12)

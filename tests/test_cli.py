@@ -109,3 +109,32 @@ def test_predict_writes_table_and_figure(data, tmp_path, capsys):
         == 2
     )
     assert ".png" in capsys.readouterr().err
+
+
+def test_evaluate_warns_when_the_catalog_stops_early_and_checks_time(data, tmp_path, capsys):
+    slip = data / "slip_models" / "srcmod" / "s1992SYNTHEtest.fsp"
+    rows = pd.read_csv(data / "catalogs" / "synthetic.csv")
+    short = tmp_path / "short.csv"
+    rows[rows.time < "1992-09-01"].to_csv(short, index=False)
+    assert (
+        main(["aftershocks", "evaluate", "--slip", str(slip), "--catalog", str(short), "--json"])
+        == 0
+    )
+    event = json.loads(capsys.readouterr().out)["events"][0]
+    assert "does not cover the label window" in event["warning"]
+    assert (
+        main(
+            [
+                "aftershocks",
+                "evaluate",
+                "--slip",
+                str(slip),
+                "--catalog",
+                str(short),
+                "--time",
+                "June 28th",
+            ]
+        )
+        == 2
+    )
+    assert "--time" in capsys.readouterr().err

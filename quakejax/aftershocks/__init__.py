@@ -1,7 +1,9 @@
 """Aftershock locations: the DeVries et al. (2018) cell grid, stress features and labels."""
 
+from ._classifier import CONTEXT_COLUMNS as CONTEXT_COLUMNS
 from ._classifier import FEATURE_SETS as FEATURE_SETS
 from ._classifier import AftershockClassifier as AftershockClassifier
+from ._classifier import context_inputs as context_inputs
 from ._classifier import principal_from_invariants as principal_from_invariants
 from ._classifier import stress_inputs as stress_inputs
 from ._classifier import table_stress as table_stress

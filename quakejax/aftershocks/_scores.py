@@ -42,17 +42,37 @@ def roc_auc(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""
     when called eagerly.
     """
     scores, y = _check(scores, labels, "roc_auc")
-    return _roc_auc(scores, y)
+    scores, y, n_pad = _pad(scores, y)
+    return _roc_auc(scores, y, n_pad)
+
+
+def _pad(scores, y):
+    """Eagerly, pad to the next power of two (>= 1024) with -inf scores and 0 labels, so
+    that arrays of every length share a few compilations.  Padded entries rank below
+    every finite score (scores are checked finite), so they shift each real rank by the
+    padding count and add nothing to the precision of real thresholds."""
+    if not is_concrete(scores, y):
+        return scores, y, 0
+    n = scores.shape[0]
+    size = max(1024, 1 << max(n - 1, 1).bit_length())
+    if size == n:
+        return scores, y, 0
+    s = np.full(size, -np.inf, dtype=scores.dtype)
+    s[:n] = np.asarray(scores)
+    yy = np.zeros(size, dtype=y.dtype)
+    yy[:n] = np.asarray(y)
+    return jnp.asarray(s), jnp.asarray(yy), size - n
 
 
 @jax.jit
-def _roc_auc(scores, y):
+def _roc_auc(scores, y, n_pad):
     ordered = jnp.sort(scores)
     lo = jnp.searchsorted(ordered, scores, side="left")
     hi = jnp.searchsorted(ordered, scores, side="right")
     rank = 0.5 * (lo + hi + 1).astype(scores.dtype)  # average 1-based rank of ties
+    rank = rank - n_pad  # the padding ranks below every real score
     n_pos = jnp.sum(y)
-    n_neg = y.shape[0] - n_pos
+    n_neg = y.shape[0] - n_pad - n_pos
     u = jnp.sum(rank * y) - n_pos * (n_pos + 1) / 2
     ok = (n_pos > 0) & (n_neg > 0)
     return jnp.where(ok, u / jnp.where(ok, n_pos * n_neg, 1.0), jnp.nan)
@@ -65,6 +85,7 @@ def average_precision(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float
     NaN without positives.  Its no-skill value is the positive fraction.
     """
     scores, y = _check(scores, labels, "average_precision")
+    scores, y, _ = _pad(scores, y)
     return _average_precision(scores, y)
 
 

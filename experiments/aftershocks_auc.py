@@ -45,6 +45,7 @@ import json
 import pathlib
 import time
 
+import _scripts  # experiments/_scripts.py, beside this script
 import numpy as np
 import pandas as pd
 
@@ -143,20 +144,12 @@ class Data:
         for k, v in parts.items():
             setattr(self, k, np.concatenate(v))
         # The shipped models' inputs, through the library (one compilation).
-        self.x7 = _train_module().inputs_of(self.sigma, self.context, "invariant_context")
+        self.x7 = _scripts.load("train_classifier").inputs_of(
+            self.sigma, self.context, "invariant_context"
+        )
         del self.sigma, self.context
         self.metric_names = [*METRICS, "distance"]
         self.quakes = earthquake_groups(self.ok)
-
-
-def _train_module():
-    import importlib.util
-
-    path = pathlib.Path(__file__).resolve().parent / "train_classifier.py"
-    spec = importlib.util.spec_from_file_location("train_classifier", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _within_event_rank(score, mid):

@@ -16,15 +16,14 @@ improve).  Writes `ablation.json` and
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import pathlib
 import time
 
+import _scripts  # experiments/_scripts.py, beside this script
 import numpy as np
 import pandas as pd
 
-HERE = pathlib.Path(__file__).resolve().parent
 SUBSETS = {
     "q": ["log_q"],
     "q + pressure ratio": ["log_q", "eta"],
@@ -42,13 +41,6 @@ ROWS = 150_000
 MONOTONE = {"log_q": 1, "log_distance": -1}
 
 
-def _auc_module():
-    spec = importlib.util.spec_from_file_location("aftershocks_auc", HERE / "aftershocks_auc.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", required=True)
@@ -57,7 +49,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    auc_mod = _auc_module()
+    auc_mod = _scripts.load("aftershocks_auc")
     t0 = time.perf_counter()
     d = auc_mod.Data(pathlib.Path(args.dataset))
     cols = {

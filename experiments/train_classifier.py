@@ -18,20 +18,11 @@ import pathlib
 import platform
 import time
 
+import _scripts  # experiments/_scripts.py, beside this script
 import numpy as np
 import pandas as pd
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _auc_module():
-    import importlib.util
-
-    path = pathlib.Path(__file__).resolve().parent / "aftershocks_auc.py"
-    spec = importlib.util.spec_from_file_location("aftershocks_auc", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def inputs_of(sigma, context, features, chunk=1 << 18):
@@ -110,7 +101,7 @@ def main(argv=None):
         "trained": datetime.date.today().isoformat(),
         "data": {
             "slip_models": len(ok),
-            "earthquakes": int(len(set(_auc_module().earthquake_groups(ok)))),
+            "earthquakes": int(len(set(_scripts.load("aftershocks_auc").earthquake_groups(ok)))),
             "cells": len(y),
             "positives": int(y.sum()),
             "built_by": "experiments/build_dataset.py (DeVries grid: 5 km cells, 100 km, 0-50 km;"

@@ -260,7 +260,7 @@ def main(argv=None):
     parser.add_argument("--out", default="demo_output", help="output folder (created)")
     parser.add_argument(
         "--data",
-        default=os.environ.get("QUAKEJAX_DATA"),
+        default=os.environ.get("QUAKEJAX_DATA") or None,  # set but empty: no data
         help="the real-data folder (default: $QUAKEJAX_DATA; none: the embedded example)",
     )
     parser.add_argument(

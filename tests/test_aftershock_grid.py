@@ -149,6 +149,11 @@ def test_roc_auc_against_pairwise_counting():
     pos, neg = s[y == 1], s[y == 0]
     brute = np.mean((pos[:, None] > neg[None]) + 0.5 * (pos[:, None] == neg[None]))
     assert float(roc_auc(s, y)) == pytest.approx(brute, rel=1e-12)
+    # The jitted (JAX) path and the eager (numpy) path give the same statistic.
+    import jax
+
+    assert float(jax.jit(roc_auc)(s, y)) == pytest.approx(brute, rel=1e-12)
+    assert np.isnan(float(jax.jit(roc_auc)(s, np.zeros(200))))
     assert float(roc_auc(y, y)) == 1.0 and float(roc_auc(-y, y)) == 0.0
     assert np.isnan(float(roc_auc(s, np.zeros(200))))
     with pytest.raises(ValueError, match="not finite"):

@@ -1,7 +1,9 @@
 """Scores of aftershock forecasts: ROC curve, ROC AUC and average precision.
 
 `roc_auc` and `average_precision` are pure JAX (jit- and vmap-compatible, O(n log n)); ties
-in the scores are handled as scikit-learn does (a tie is one threshold).
+in the scores are handled as scikit-learn does (a tie is one threshold).  Called eagerly on
+concrete arrays, `roc_auc` computes the same Mann-Whitney statistic with numpy and scipy,
+which is faster on a CPU.
 """
 
 from __future__ import annotations
@@ -16,18 +18,25 @@ from ..okada._common import is_concrete
 
 
 def _check(scores, labels, name):
+    if is_concrete(scores, labels):
+        # Concrete inputs: check and convert in numpy (an eager jnp conversion would
+        # compile once per array length).
+        s, y = np.asarray(scores), np.asarray(labels)
+        if s.ndim != 1 or s.shape != y.shape:
+            raise ValueError(f"{name}: scores {s.shape} and labels {y.shape} must be equal (n,).")
+        if not np.issubdtype(s.dtype, np.floating):
+            s = s.astype(jnp.result_type(float))
+        if not np.isfinite(s).all():
+            raise ValueError(f"{name}: score {int(np.argmax(~np.isfinite(s)))} is not finite.")
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"{name}: labels must be 0 or 1.")
+        return s, y.astype(s.dtype)
     scores = jnp.asarray(scores)
     labels = jnp.asarray(labels)
     if scores.ndim != 1 or scores.shape != labels.shape:
         raise ValueError(
             f"{name}: scores {scores.shape} and labels {labels.shape} must be equal (n,)."
         )
-    if is_concrete(scores, labels):
-        s, y = np.asarray(scores), np.asarray(labels)
-        if not np.isfinite(s).all():
-            raise ValueError(f"{name}: score {int(np.argmax(~np.isfinite(s)))} is not finite.")
-        if not np.isin(y, (0, 1)).all():
-            raise ValueError(f"{name}: labels must be 0 or 1.")
     if not jnp.issubdtype(scores.dtype, jnp.floating):
         scores = scores.astype(jnp.result_type(float))
     return scores, labels.astype(scores.dtype)
@@ -42,21 +51,32 @@ def roc_auc(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""
     when called eagerly.
     """
     scores, y = _check(scores, labels, "roc_auc")
-    scores, y, n_pad = _pad(scores, y)
-    return _roc_auc(scores, y, n_pad)
+    if isinstance(scores, np.ndarray):
+        # Concrete inputs: the same statistic in numpy, about ten times faster than XLA's
+        # CPU sort (this is the per-event loop of every evaluation).
+        from scipy.stats import rankdata
+
+        n_pos = float(y.sum())
+        n_neg = y.shape[0] - n_pos
+        if n_pos == 0 or n_neg == 0:
+            return jnp.asarray(np.nan, jnp.result_type(float))
+        u = float(rankdata(scores)[y == 1].sum()) - n_pos * (n_pos + 1) / 2
+        return jnp.asarray(u / (n_pos * n_neg), jnp.result_type(float))
+    return _roc_auc(scores, y, 0)
 
 
 def _pad(scores, y):
     """Eagerly, pad to the next power of two (>= 1024) with -inf scores and 0 labels, so
     that arrays of every length share a few compilations.  Padded entries rank below
     every finite score (scores are checked finite), so they shift each real rank by the
-    padding count and add nothing to the precision of real thresholds."""
+    padding count and add nothing to the precision of real thresholds (the
+    `average_precision` path)."""
     if not is_concrete(scores, y):
         return scores, y, 0
     n = scores.shape[0]
     size = max(1024, 1 << max(n - 1, 1).bit_length())
     if size == n:
-        return scores, y, 0
+        return jnp.asarray(scores), jnp.asarray(y), 0
     s = np.full(size, -np.inf, dtype=scores.dtype)
     s[:n] = np.asarray(scores)
     yy = np.zeros(size, dtype=y.dtype)

@@ -62,15 +62,14 @@ def roc_auc(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""
             return jnp.asarray(np.nan, jnp.result_type(float))
         u = float(rankdata(scores)[y == 1].sum()) - n_pos * (n_pos + 1) / 2
         return jnp.asarray(u / (n_pos * n_neg), jnp.result_type(float))
-    return _roc_auc(scores, y, 0)
+    return _roc_auc(scores, y)
 
 
 def _pad(scores, y):
     """Eagerly, pad to the next power of two (>= 1024) with -inf scores and 0 labels, so
-    that arrays of every length share a few compilations.  Padded entries rank below
-    every finite score (scores are checked finite), so they shift each real rank by the
-    padding count and add nothing to the precision of real thresholds (the
-    `average_precision` path)."""
+    that arrays of every length share a few compilations of `_average_precision`.  Padded
+    entries sort after every finite score (scores are checked finite), so they add nothing
+    to the precision of any real threshold."""
     if not is_concrete(scores, y):
         return scores, y, 0
     n = scores.shape[0]
@@ -85,14 +84,13 @@ def _pad(scores, y):
 
 
 @jax.jit
-def _roc_auc(scores, y, n_pad):
+def _roc_auc(scores, y):
     ordered = jnp.sort(scores)
     lo = jnp.searchsorted(ordered, scores, side="left")
     hi = jnp.searchsorted(ordered, scores, side="right")
     rank = 0.5 * (lo + hi + 1).astype(scores.dtype)  # average 1-based rank of ties
-    rank = rank - n_pad  # the padding ranks below every real score
     n_pos = jnp.sum(y)
-    n_neg = y.shape[0] - n_pad - n_pos
+    n_neg = y.shape[0] - n_pos
     u = jnp.sum(rank * y) - n_pos * (n_pos + 1) / 2
     ok = (n_pos > 0) & (n_neg > 0)
     return jnp.where(ok, u / jnp.where(ok, n_pos * n_neg, 1.0), jnp.nan)

@@ -104,7 +104,6 @@ class Data:
 
     def __init__(self, ds: pathlib.Path):
         from quakejax.aftershocks import CONTEXT_COLUMNS, devries_features, table_stress
-        from quakejax.aftershocks._classifier import ASINH_SCALE
 
         summary = pd.read_csv(ds / "summary.csv")
         self.ok = summary[(summary.status == "ok") & (summary.positives > 0)].reset_index(drop=True)
@@ -123,12 +122,10 @@ class Data:
             lode = t.lode_angle.to_numpy(np.float64)
             dist = np.maximum(t.rupture_distance_km.to_numpy(np.float64), 0.1)
             near = np.maximum(t.nearest_slip_m.to_numpy(np.float64), 1e-3)
-            a6 = np.arcsinh(devries_features(t)[:, :6] * (1e6 / ASINH_SCALE))
             inv = np.c_[np.log10(sqrt_j2 * np.sqrt(3.0)), i1 / (3 * sqrt_j2), np.cos(3 * lode)]
             add = {
                 # numpy here: eager jnp would compile once per table size
                 "x12": devries_features(t),
-                "xa": np.c_[a6, -a6],
                 "y": t.aftershocksyn.to_numpy().astype(np.int8),
                 "metrics": np.c_[t[list(METRICS.values())].to_numpy(np.float64), -dist],
                 "inv": np.c_[inv, np.log10(np.abs(i1) + 1e-3)].astype(np.float32),
@@ -143,10 +140,10 @@ class Data:
                 parts.setdefault(k, []).append(v)
         for k, v in parts.items():
             setattr(self, k, np.concatenate(v))
-        # The shipped models' inputs, through the library (one compilation).
-        self.x7 = _scripts.load("train_classifier").inputs_of(
-            self.sigma, self.context, "invariant_context"
-        )
+        # The networks' other inputs, through the library (one compilation each).
+        inputs_of = _scripts.load("train_classifier").inputs_of
+        self.x7 = inputs_of(self.sigma, self.context, "invariant_context")
+        self.xa = inputs_of(self.sigma, self.context, "devries_asinh")
         del self.sigma, self.context
         self.metric_names = [*METRICS, "distance"]
         self.quakes = earthquake_groups(self.ok)

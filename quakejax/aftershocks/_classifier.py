@@ -18,11 +18,10 @@ import numpy as np
 
 from .._types import Array, ArrayLike, Float
 from ..stress import invariants, lode_angle
-from ._features import COMPONENTS
+from ._features import _IJ, COMPONENTS
 from ._network import DeVriesNet
 
 WEIGHTS_DIR = pathlib.Path(__file__).parent / "weights"
-_IJ = {"xx": (0, 0), "xy": (0, 1), "xz": (0, 2), "yy": (1, 1), "yz": (1, 2), "zz": (2, 2)}
 
 FEATURE_SETS = {
     "devries": 12,  # |sigma_ij| of xx, xy, xz, yy, yz, zz and their negatives, MPa

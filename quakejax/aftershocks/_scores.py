@@ -18,12 +18,13 @@ from ..okada._common import is_concrete
 
 
 def _check(scores, labels, name):
+    shape, label_shape = np.shape(scores), np.shape(labels)
+    if len(shape) != 1 or shape != label_shape:
+        raise ValueError(f"{name}: scores {shape} and labels {label_shape} must be equal (n,).")
     if is_concrete(scores, labels):
         # Concrete inputs: check and convert in numpy (an eager jnp conversion would
         # compile once per array length).
         s, y = np.asarray(scores), np.asarray(labels)
-        if s.ndim != 1 or s.shape != y.shape:
-            raise ValueError(f"{name}: scores {s.shape} and labels {y.shape} must be equal (n,).")
         if not np.issubdtype(s.dtype, np.floating):
             s = s.astype(jnp.result_type(float))
         if not np.isfinite(s).all():
@@ -32,14 +33,9 @@ def _check(scores, labels, name):
             raise ValueError(f"{name}: labels must be 0 or 1.")
         return s, y.astype(s.dtype)
     scores = jnp.asarray(scores)
-    labels = jnp.asarray(labels)
-    if scores.ndim != 1 or scores.shape != labels.shape:
-        raise ValueError(
-            f"{name}: scores {scores.shape} and labels {labels.shape} must be equal (n,)."
-        )
     if not jnp.issubdtype(scores.dtype, jnp.floating):
         scores = scores.astype(jnp.result_type(float))
-    return scores, labels.astype(scores.dtype)
+    return scores, jnp.asarray(labels).astype(scores.dtype)
 
 
 def roc_auc(scores: Real[ArrayLike, " n"], labels: ArrayLike) -> Float[Array, ""]:

@@ -114,7 +114,8 @@ def main(argv=None):
         }
         results.append(row)
         print(
-            f"N = {mesh.n_volumes:5d} (extent {row['extent_km']:7.0f} km): Nur-Mavko max|err|/b by t/t_R "
+            f"N = {mesh.n_volumes:5d} (extent {row['extent_km']:7.0f} km): "
+            "Nur-Mavko max|err|/b by t/t_R "
             f"{', '.join(f'{e:.1e}' for e in row['nur_mavko_err_by_t'])}; Savage-Prescott "
             f"{row['savage_prescott_err_pct']:.3f}% of V; Burgers {row['burgers_err']:.1e} b",
             flush=True,

@@ -162,3 +162,14 @@ def test_float32_kernels_follow_input_dtype():
     assert u.dtype == jnp.float32 and grad.dtype == jnp.float32
     u64, grad64 = _u((5e3, 45e3))
     np.testing.assert_allclose(grad, grad64, rtol=1e-4)
+
+
+def test_greens_form_equals_unit_eigenstrains():
+    from quakejax.visco._kernels import antisymmetric_strain_volume_greens
+
+    for obs in [(4e3, 30e3), (15e3, 0.0), (-6e3, 47e3), (3e3, 40e3)]:
+        u, grad = antisymmetric_strain_volume_greens(jnp.array(obs), BOUNDS)
+        for j, unit in enumerate((jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]))):
+            uj, gj = antisymmetric_strain_volume(jnp.array(obs), BOUNDS, unit)
+            assert float(u[j]) == pytest.approx(float(uj), rel=1e-13, abs=1e-12)
+            np.testing.assert_allclose(grad[:, j], gj, rtol=1e-13, atol=1e-16)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._types import Array, ArrayLike, Float
 from ._kelvin_voigt import KelvinVoigt
-from ._kernels import antisymmetric_strain_volume, screw_dislocation
+from ._kernels import antisymmetric_strain_volume_greens, screw_dislocation
 from ._mesh import AntiplaneMesh
 from .base import AbstractRheology
 
@@ -82,16 +82,13 @@ class _Modes(eqx.Module):
         """Surface displacement per unit slip (n,), and per unit modal eigenstrain (n, 2N)."""
         ax = jnp.abs(x)
         sign = jnp.sign(x)
-        unit_x, unit_z = _units(self.bounds.dtype)
 
         def one(xi):
             obs = jnp.stack([xi, jnp.zeros_like(xi)])
             u_fault = screw_dislocation(obs, jnp.zeros_like(self.D), self.D)[0]
 
             def volume(b):
-                ux = antisymmetric_strain_volume(obs, b, unit_x)[0]
-                uz = antisymmetric_strain_volume(obs, b, unit_z)[0]
-                return jnp.stack([ux, uz])
+                return antisymmetric_strain_volume_greens(obs, b)[0]
 
             g = jax.vmap(volume)(self.bounds)  # (N, 2)
             return u_fault, (g.T.reshape(-1) / self.D) @ self.from_modal
@@ -105,7 +102,6 @@ class _Modes(eqx.Module):
         Also returns whether each point lies in a meshed volume.
         """
         ax, sign = jnp.abs(x), jnp.sign(x)
-        unit_x, unit_z = _units(self.bounds.dtype)
         n = self.bounds.shape[0]
 
         def one(xi, zi):
@@ -113,9 +109,7 @@ class _Modes(eqx.Module):
             g_fault = screw_dislocation(obs, jnp.zeros_like(self.D), self.D)[1] * self.D
 
             def volume(b):
-                gx = antisymmetric_strain_volume(obs, b, unit_x)[1]
-                gz = antisymmetric_strain_volume(obs, b, unit_z)[1]
-                return jnp.stack([gx, gz], axis=-1)  # (2 out, 2 in)
+                return antisymmetric_strain_volume_greens(obs, b)[1]  # (2 out, 2 in)
 
             k_obs = jnp.transpose(jax.vmap(volume)(self.bounds), (1, 2, 0)).reshape(2, 2 * n)
             b = self.bounds
@@ -135,10 +129,6 @@ class _Modes(eqx.Module):
         return parity * g_fault, parity[..., None] * per_e, meshed
 
 
-def _units(dtype):
-    return jnp.array([1.0, 0.0], dtype), jnp.array([0.0, 1.0], dtype)
-
-
 def _modes(H, D, mesh: AntiplaneMesh) -> _Modes:
     bounds = mesh.bounds(H, D)
     # Receiver strains are cell averages by Gauss-Legendre quadrature (order 1 is collocation at
@@ -150,18 +140,15 @@ def _modes(H, D, mesh: AntiplaneMesh) -> _Modes:
     pz = bounds[:, 2, None] + (bounds[:, 3] - bounds[:, 2])[:, None] * nodes[None, :]
     points = jnp.stack(jnp.broadcast_arrays(px[:, :, None], pz[:, None, :]), -1)  # (N, q, q, 2)
     w2 = weights[:, None] * weights[None, :]
-    unit_x, unit_z = _units(bounds.dtype)
 
     def averaged(field):
-        # Cell average of field(point) -> (2,), for every receiver cell: (N, 2).
-        values = jax.vmap(jax.vmap(jax.vmap(field)))(points)  # (N, q, q, 2)
-        return jnp.einsum("nabc,ab->nc", values, w2)
+        # Cell average of field(point), for every receiver cell: (N, *field shape).
+        values = jax.vmap(jax.vmap(jax.vmap(field)))(points)  # (N, q, q, ...)
+        return jnp.einsum("nab...,ab->n...", values, w2)
 
     def column(b):
         # Strain averaged over every cell from unit eigenstrain in volume b: (N obs, 2 out, 2 in).
-        gx = averaged(lambda c: antisymmetric_strain_volume(c, b, unit_x)[1])
-        gz = averaged(lambda c: antisymmetric_strain_volume(c, b, unit_z)[1])
-        return jnp.stack([gx, gz], axis=-1)
+        return averaged(lambda c: antisymmetric_strain_volume_greens(c, b)[1])
 
     n = bounds.shape[0]
     blocks = jax.vmap(column)(bounds)  # (N src, N obs, 2 out, 2 in)

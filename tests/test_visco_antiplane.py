@@ -335,3 +335,15 @@ def test_float32_follows_inputs():
     u64 = np.asarray(model64.surface_displacement(X, T_R))
     # The float32 error is measured in benchmarks/visco_speed.py; this bounds it loosely.
     assert np.abs(np.asarray(u, float) - u64).max() < 1e-4
+
+
+def test_python_numbers_and_lists_are_accepted():
+    model = PostseismicModel(H=H, D=D, slip=2, layer_mu=MU, rheology=Elastic(mu=MU), mesh=SMALL)
+    u = model.surface_displacement([5e3, 10e3], 0)
+    np.testing.assert_allclose(u, 2 / np.pi * np.arctan(D / np.array([5e3, 10e3])), rtol=1e-10)
+    # Another Python value reuses the compiled function (arguments are made arrays first).
+    np.testing.assert_allclose(
+        model.surface_displacement([5e3, 20e3], 1),
+        2 / np.pi * np.arctan(D / np.array([5e3, 20e3])),
+        rtol=1e-10,
+    )

@@ -18,6 +18,8 @@ down.  Displacement and velocity are along strike; a positive slip moves the x >
 +strike direction, so surface fields are odd in x.
 """
 
+import functools
+
 import diffrax
 import equinox as eqx
 import jax
@@ -34,7 +36,25 @@ _SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 def _float(value) -> Array:
-    return jnp.asarray(value, jnp.result_type(value, 1.0))
+    array = jnp.asarray(value)
+    if not jnp.issubdtype(array.dtype, jnp.floating):
+        array = array.astype(float)  # the default float dtype (float32 unless x64 is on)
+    return array
+
+
+def _jit_on_arrays(method):
+    """jit a public method, with its (x, z, t) arguments made arrays first.
+
+    `eqx.filter_jit` would treat Python numbers and lists as static, and compile again for
+    every new value.
+    """
+    jitted = eqx.filter_jit(method)
+
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        return jitted(self, *(_float(a) for a in args))
+
+    return wrapper
 
 
 def _broadcast_index(*arrays, names=("x", "t")) -> tuple[tuple[int, ...], list[np.ndarray]]:
@@ -304,7 +324,7 @@ class PostseismicModel(_AbstractAntiplaneModel):
         gamma = jax.vmap(one)(system.m, system.s)  # (2N, n_t)
         return jnp.empty_like(gamma.T).at[order].set(gamma.T)
 
-    @eqx.filter_jit
+    @_jit_on_arrays
     def surface_displacement(
         self, x: Float[ArrayLike, "*x"], t: Float[ArrayLike, "*t"]
     ) -> Float[Array, "*shape"]:
@@ -324,7 +344,7 @@ class PostseismicModel(_AbstractAntiplaneModel):
         u = self.slip * (u_fault[ix] + jnp.sum(greens[ix] * eigenstrain[it], axis=-1))
         return jnp.where(t[it] < 0, 0.0, u).reshape(shape)
 
-    @eqx.filter_jit
+    @_jit_on_arrays
     def stress(
         self, x: Float[ArrayLike, "..."], z: Float[ArrayLike, "..."], t: Float[ArrayLike, "..."]
     ):
@@ -427,7 +447,7 @@ class CycleModel(_AbstractAntiplaneModel):
         ys = jnp.transpose(jax.vmap(one)(system.m, system.s), (1, 0, 2))  # (n_t, 2N, n_state)
         return jnp.empty_like(ys).at[order].set(ys)
 
-    @eqx.filter_jit
+    @_jit_on_arrays
     def surface_velocity(
         self, x: Float[ArrayLike, "*x"], t: Float[ArrayLike, "*t"]
     ) -> Float[Array, "*shape"]:
@@ -456,7 +476,7 @@ class CycleModel(_AbstractAntiplaneModel):
         v = v[ix] + self.V * self.T * jnp.sum(greens[ix] * eigenstrain_rate[it], axis=-1)
         return v.reshape(shape)
 
-    @eqx.filter_jit
+    @_jit_on_arrays
     def stress(
         self, x: Float[ArrayLike, "..."], z: Float[ArrayLike, "..."], t: Float[ArrayLike, "..."]
     ):

@@ -32,8 +32,6 @@ from ._kernels import antisymmetric_strain_volume_greens, screw_dislocation
 from ._mesh import AntiplaneMesh
 from .base import AbstractRheology
 
-_SECONDS_PER_YEAR = 365.25 * 86400.0
-
 
 def _float(value) -> Array:
     array = jnp.asarray(value)
@@ -82,10 +80,10 @@ def _check_positive(value, name: str) -> None:
 class _Modes(eqx.Module):
     """Eigen-decomposition of the strain-volume interaction, independent of the rheology.
 
-    `K` maps the eigenstrain of every volume to the strain at every volume centre (2N x 2N for
-    the two components of N volumes).  By reciprocity `W K` is symmetric for volume-averaged
-    strains, with `W` the volume areas; centroid collocation makes it so only approximately, and
-    we use its symmetric part, `S = sym(W^1/2 K W^-1/2) = Q diag(kappa) Q^T`.  In the modal
+    `K` maps the eigenstrain of every volume to the strain averaged over every volume (2N x 2N
+    for the two components of N volumes).  By reciprocity `W K` is symmetric for exact volume
+    averages, with `W` the volume areas; the Gauss-point averages make it so only approximately,
+    and we use its symmetric part, `S = sym(W^1/2 K W^-1/2) = Q diag(kappa) Q^T`.  In the modal
     coordinates `xi = Q^T W^1/2 gamma` the volumes decouple: every linear, local rheology then
     gives one small independent ODE per mode.
 
@@ -360,17 +358,21 @@ class PostseismicModel(_AbstractAntiplaneModel):
         modes = self.modes()
         system = self._system(modes)
         eigenstrain = system.e[None, :] * self._modal_strain(modes, system, t) + system.f[None, :]
-        per_slip, per_e, meshed = modes.stress_greens(x, z)
-        sigma = per_slip[ip] + jnp.einsum("nck,nk->nc", per_e[ip], eigenstrain[it])
-        sigma = _stress_scale(self, z, meshed)[ip] * self.slip / self.D * sigma
+        delta = jnp.ones((t.shape[0], 1), eigenstrain.dtype)
+        sigma = _stress(self, modes, x, z, ip, it, delta, eigenstrain, self.slip)
         return jnp.where((t[it] < 0)[:, None], 0.0, sigma).reshape(shape + (2,))
 
 
-def _stress_scale(model, z, meshed):
+def _stress(model, modes, x, z, ip, it, delta, eigenstrain, slip_scale):
+    """Shear stress, Pa, (n_out, 2): points (x, z)[ip] at the fault slips `delta[it]` and modal
+    equivalent eigenstrains `eigenstrain[it]`, both in units of `slip_scale` (m)."""
+    per_slip, per_e, meshed = modes.stress_greens(x, z)
+    sigma = per_slip[ip] * delta[it] + jnp.einsum("nck,nk->nc", per_e[ip], eigenstrain[it])
     # stress = layer_mu (g - e*) with the reference modulus; in the half-space beyond the mesh
     # neither eigenstrain nor the contrast is modelled, and the stress is mu0 g.
     beyond = (z > model.H) & ~meshed
-    return jnp.where(beyond, model.rheology.mu0, model.layer_mu)[:, None]
+    modulus = jnp.where(beyond, model.rheology.mu0, model.layer_mu)[:, None]
+    return modulus[ip] * slip_scale / model.D * sigma
 
 
 class CycleModel(_AbstractAntiplaneModel):
@@ -498,7 +500,5 @@ class CycleModel(_AbstractAntiplaneModel):
             gamma = jax.vmap(jax.vmap(self.rheology.inelastic_strain))(states)
         delta = self._delta(t)[:, None]
         eigenstrain = system.e[None, :] * gamma + system.f[None, :] * delta
-        per_slip, per_e, meshed = modes.stress_greens(x, z)
-        sigma = per_slip[ip] * delta[it] + jnp.einsum("nck,nk->nc", per_e[ip], eigenstrain[it])
-        sigma = _stress_scale(self, z, meshed)[ip] * self.V * self.T / self.D * sigma
+        sigma = _stress(self, modes, x, z, ip, it, delta, eigenstrain, self.V * self.T)
         return sigma.reshape(shape + (2,))

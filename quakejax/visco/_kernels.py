@@ -59,25 +59,15 @@ def _segment(d, t1, t2):
     return value, d_transverse, d_along
 
 
-def _rectangle_full_space(x, z, x1, x2, z1, z2, gx, gz):
-    """Displacement and its gradient of one eigenstrain rectangle in a full space."""
+def _rectangle_full_space_greens(x, z, x1, x2, z1, z2):
+    """One eigenstrain rectangle in a full space, per unit eigenstrain.
+
+    Returns `u` (2 in,) and `grad` (2 out: d/dx, d/dz; 2 in: gamma_x, gamma_z).
+    """
     # Vertical edges x' = x1, x2 (normals -x, +x): d = x - x', t = z' - z.
     lv2, lv2_x, lv2_z = _segment(x - x2, z1 - z, z2 - z)
     lv1, lv1_x, lv1_z = _segment(x - x1, z1 - z, z2 - z)
     # Horizontal edges z' = z1, z2 (normals -z, +z): d = z - z', t = x' - x.
-    lh2, lh2_z, lh2_x = _segment(z - z2, x1 - x, x2 - x)
-    lh1, lh1_z, lh1_x = _segment(z - z1, x1 - x, x2 - x)
-    scale = -1.0 / _TWO_PI
-    u = scale * (gx * (lv2 - lv1) + gz * (lh2 - lh1))
-    du_dx = scale * (gx * (lv2_x - lv1_x) + gz * (lh2_x - lh1_x))
-    du_dz = scale * (gx * (lv2_z - lv1_z) + gz * (lh2_z - lh1_z))
-    return u, du_dx, du_dz
-
-
-def _rectangle_full_space_greens(x, z, x1, x2, z1, z2):
-    """`_rectangle_full_space` per unit eigenstrain: u (2 in,) and grad (2 out, 2 in)."""
-    lv2, lv2_x, lv2_z = _segment(x - x2, z1 - z, z2 - z)
-    lv1, lv1_x, lv1_z = _segment(x - x1, z1 - z, z2 - z)
     lh2, lh2_z, lh2_x = _segment(z - z2, x1 - x, x2 - x)
     lh1, lh1_z, lh1_x = _segment(z - z1, x1 - x, x2 - x)
     scale = -1.0 / _TWO_PI
@@ -86,6 +76,13 @@ def _rectangle_full_space_greens(x, z, x1, x2, z1, z2):
         [jnp.stack([lv2_x - lv1_x, lh2_x - lh1_x]), jnp.stack([lv2_z - lv1_z, lh2_z - lh1_z])]
     )
     return u, grad
+
+
+def _rectangle_full_space(x, z, x1, x2, z1, z2, gx, gz):
+    """Displacement and its gradient of one eigenstrain rectangle in a full space."""
+    u, grad = _rectangle_full_space_greens(x, z, x1, x2, z1, z2)
+    gamma = jnp.stack([gx, gz])
+    return u @ gamma, grad[0] @ gamma, grad[1] @ gamma
 
 
 def antisymmetric_strain_volume_greens(

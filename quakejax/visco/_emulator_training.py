@@ -1,0 +1,273 @@
+"""Training the cycle emulator with optax: schedule, validation split, early stop, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._emulator import CycleEmulator, EmulatorNet, network_velocity
+from ._emulator_data import EmulatorDomain
+
+
+def flatten_data(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of `load_training_data` output as `(inputs (n, 6), v (n,), set index (n,))`.
+
+    `inputs` columns: `x/D`, `t/T`, then the four parameters.
+    """
+    params, x, t, v = data["params"], data["x"], data["t"], data["v"]
+    n_sets, n_t, n_x = v.shape
+    xs = np.broadcast_to(x[:, None, :], v.shape)
+    ts = np.broadcast_to(t[:, :, None], v.shape)
+    ps = np.broadcast_to(params[:, None, None, :], v.shape + (params.shape[1],))
+    inputs = np.concatenate([xs[..., None], ts[..., None], ps], axis=-1).reshape(-1, 6)
+    sets = np.broadcast_to(data["index"][:, None, None], v.shape).reshape(-1)
+    return inputs, v.reshape(-1), sets
+
+
+def _predict(net, domain, inputs):
+    return jax.vmap(network_velocity, in_axes=(None, None, 0, 0, 0))(
+        net, domain, inputs[:, 0], inputs[:, 1], inputs[:, 2:]
+    )
+
+
+def _save_checkpoint(path: pathlib.Path, state: dict, meta: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    eqx.tree_serialise_leaves(tmp, state)
+    os.replace(tmp, path)
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def train_emulator(
+    data: dict[str, np.ndarray],
+    *,
+    domain: EmulatorDomain,
+    width: int = 128,
+    depth: int = 5,
+    steps: int = 20_000,
+    batch_size: int = 4096,
+    learning_rate: float = 2e-3,
+    warmup: int = 500,
+    validation_fraction: float = 0.1,
+    eval_every: int = 500,
+    patience: int = 8,
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    refit_last_layer: bool = True,
+    init: EmulatorNet | None = None,
+    log=print,
+) -> tuple[CycleEmulator, dict]:
+    """Fit an `EmulatorNet` to `v/V` by Adam on the mean squared error, in float32.
+
+    - Validation: a fraction `validation_fraction` of the parameter *sets* (whole solves) is held
+      out, so the score measures generalisation to new rheologies and geometries.
+    - Schedule: linear warm-up over `warmup` steps to `learning_rate`, then cosine decay to
+      1e-3 of it at `steps`.
+    - Early stopping: evaluated every `eval_every` steps; training stops after `patience`
+      evaluations without a better validation error, and the best network is returned.
+    - Checkpoints: with `checkpoint` (a file path), the state (network, best network, optimiser
+      state, step, history) is written there at every evaluation, and a rerun with the same
+      data and settings resumes from it.
+
+    - Refit: with `refit_last_layer`, the output layer of the best network is then solved for
+      by linear least squares on all training points (float64 normal equations), and kept if
+      the validation error drops: Adam leaves the last layer short of its optimum.
+
+    - `init`: a network to start from (a second, lower-rate phase of training).
+
+    **Returns:** the `CycleEmulator` (unbound; `info` holds the training card) and the history.
+    """
+    inputs, target, sets = flatten_data(data)
+    inputs, target = inputs.astype(np.float32), target.astype(np.float32)
+    rng = np.random.default_rng(seed)
+    unique = np.unique(sets)
+    n_val = max(1, int(round(validation_fraction * len(unique))))
+    val_sets = rng.choice(unique, n_val, replace=False)
+    is_val = np.isin(sets, val_sets)
+    x_train, y_train = jnp.asarray(inputs[~is_val]), jnp.asarray(target[~is_val])
+    x_val, y_val = jnp.asarray(inputs[is_val]), jnp.asarray(target[is_val])
+    log(
+        f"training points {len(y_train)} ({len(unique) - n_val} sets), "
+        f"validation points {len(y_val)} ({n_val} sets)"
+    )
+
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, learning_rate, warmup, steps, end_value=learning_rate * 1e-3
+    )
+    optimiser = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    net = EmulatorNet(jax.random.PRNGKey(seed), width=width, depth=depth, dtype=jnp.float32)
+    if init is not None:
+        shapes = lambda n: [a.shape for a in jax.tree.leaves(n)]
+        if jax.tree.structure(init) != jax.tree.structure(net) or shapes(init) != shapes(net):
+            raise ValueError(
+                f"init: a network of another architecture than width={width}, depth={depth}"
+            )
+        net = jax.tree_util.tree_map(
+            lambda a: a.astype(jnp.float32) if eqx.is_array(a) else a, init
+        )
+    state = {
+        "net": net,
+        "best": net,
+        "opt": optimiser.init(eqx.filter(net, eqx.is_array)),
+        "step": jnp.asarray(0),
+        "best_val": jnp.asarray(np.inf, jnp.float32),
+        "stale": jnp.asarray(0),
+    }
+    settings = dict(
+        width=width,
+        depth=depth,
+        steps=steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup=warmup,
+        validation_fraction=validation_fraction,
+        eval_every=eval_every,
+        patience=patience,
+        seed=seed,
+        n_sets=int(len(unique)),
+    )
+    history: list[dict] = []
+    if checkpoint is not None:
+        checkpoint = pathlib.Path(checkpoint)
+        if checkpoint.exists():
+            meta = json.loads(checkpoint.with_suffix(".json").read_text())
+            if meta["settings"] != settings:
+                raise ValueError(
+                    f"{checkpoint}: a checkpoint of other settings; delete it or use another path"
+                )
+            state = eqx.tree_deserialise_leaves(checkpoint, state)
+            history = meta["history"]
+            log(f"resumed from {checkpoint} at step {int(state['step'])}")
+
+    def loss_fn(net, xb, yb):
+        return jnp.mean((_predict(net, domain, xb) - yb) ** 2)
+
+    @eqx.filter_jit
+    def train_step(net, opt, key):
+        idx = jax.random.randint(key, (batch_size,), 0, y_train.shape[0])
+        loss, grads = eqx.filter_value_and_grad(loss_fn)(net, x_train[idx], y_train[idx])
+        updates, opt = optimiser.update(grads, opt, eqx.filter(net, eqx.is_array))
+        return eqx.apply_updates(net, updates), opt, loss
+
+    @eqx.filter_jit
+    def errors(net, xs, ys):
+        err = jnp.abs(_predict(net, domain, xs) - ys)
+        return jnp.sqrt(jnp.mean(err**2)), jnp.max(err)
+
+    def evaluate(net, xs, ys, chunk=65536):
+        parts = [
+            errors(net, xs[i : i + chunk], ys[i : i + chunk]) for i in range(0, len(ys), chunk)
+        ]
+        sizes = np.array([min(chunk, len(ys) - i) for i in range(0, len(ys), chunk)])
+        rms = float(np.sqrt(np.sum(sizes * np.array([p[0] for p in parts]) ** 2) / sizes.sum()))
+        return rms, float(max(p[1] for p in parts))
+
+    key = jax.random.PRNGKey(seed + 1)
+    net, opt = state["net"], state["opt"]
+    step = int(state["step"])
+    best, best_val, stale = state["best"], float(state["best_val"]), int(state["stale"])
+    start = time.perf_counter()
+    losses = []
+    while step < steps and stale < patience:
+        net, opt, loss = train_step(net, opt, jax.random.fold_in(key, step))
+        losses.append(loss)
+        step += 1
+        if step % eval_every == 0 or step == steps:
+            val_rms, val_max = evaluate(net, x_val, y_val)
+            train_loss = float(np.mean(np.asarray(losses)))
+            losses = []
+            if val_rms < best_val:
+                best, best_val, stale = net, val_rms, 0
+            else:
+                stale += 1
+            history.append(
+                dict(
+                    step=step,
+                    train_rms=float(np.sqrt(train_loss)),
+                    val_rms=val_rms,
+                    val_max=val_max,
+                    lr=float(schedule(step)),
+                    seconds=time.perf_counter() - start,
+                )
+            )
+            log(
+                f"step {step:6d}  train rms {np.sqrt(train_loss):.2e}  val rms {val_rms:.2e}  "
+                f"val max {val_max:.2e}  lr {float(schedule(step)):.1e}"
+            )
+            if checkpoint is not None:
+                state = {
+                    "net": net,
+                    "best": best,
+                    "opt": opt,
+                    "step": jnp.asarray(step),
+                    "best_val": jnp.asarray(best_val, jnp.float32),
+                    "stale": jnp.asarray(stale),
+                }
+                _save_checkpoint(checkpoint, state, {"settings": settings, "history": history})
+    if stale >= patience:
+        log(f"early stop at step {step}: no better validation error in {patience} evaluations")
+    refit = None
+    if refit_last_layer:
+        candidate = _refit_last_layer(best, domain, x_train, y_train)
+        before, after = evaluate(best, x_val, y_val), evaluate(candidate, x_val, y_val)
+        log(
+            f"least-squares refit of the output layer: validation rms {before[0]:.2e} -> "
+            f"{after[0]:.2e}, max {before[1]:.2e} -> {after[1]:.2e}"
+        )
+        refit = dict(
+            val_rms_before=before[0],
+            val_rms_after=after[0],
+            val_max_before=before[1],
+            val_max_after=after[1],
+            kept=after[0] < before[0],
+        )
+        if after[0] < before[0]:
+            best, best_val = candidate, after[0]
+    card = {
+        "trained_on": "diffrax CycleModel (default AntiplaneMesh) solves, Sobol parameter sets",
+        "settings": settings,
+        "best_val_rms": best_val,
+        "validation_sets": int(n_val),
+        "steps_done": step,
+        "least_squares_refit": refit,
+    }
+    return CycleEmulator(best, domain, json.dumps(card)), {"history": history}
+
+
+def _refit_last_layer(net: EmulatorNet, domain, xs, ys, chunk: int = 65536, ridge: float = 1e-10):
+    """`net` with its output layer the least-squares fit to `ys` given the hidden features."""
+    last = net.layers[-1]
+
+    @jax.jit
+    def hidden(xb):
+        def one(x):
+            from ._emulator import features
+
+            z = features(x[0], x[1], x[2:], domain).astype(last.weight.dtype)
+            for layer in net.layers[:-1]:
+                z = jax.nn.silu(layer(z))
+            return z, jnp.arctan(x[0]) / jnp.pi
+
+        return jax.vmap(one)(xb)
+
+    width = last.in_features
+    gram = np.zeros((width + 1, width + 1))
+    rhs = np.zeros(width + 1)
+    for i in range(0, ys.shape[0], chunk):
+        h, base = (np.asarray(a, np.float64) for a in hidden(xs[i : i + chunk]))
+        h = np.concatenate([h, np.ones((h.shape[0], 1))], axis=1)
+        r = np.asarray(ys[i : i + chunk], np.float64) - base
+        gram += h.T @ h
+        rhs += h.T @ r
+    scale = np.trace(gram) / (width + 1)
+    solution = np.linalg.solve(gram + ridge * scale * np.eye(width + 1), rhs)
+    weight = jnp.asarray(solution[None, :width], last.weight.dtype)
+    bias = jnp.asarray(solution[width:], last.bias.dtype)  # type: ignore[union-attr]
+    return eqx.tree_at(lambda n: (n.layers[-1].weight, n.layers[-1].bias), net, (weight, bias))

@@ -6,6 +6,7 @@ a small network of time, distance and rheology.  Here the network sees the scale
 elastic-limit profile `atan(x/D)/pi`.
 """
 
+import dataclasses
 import json
 import pathlib
 import warnings
@@ -78,7 +79,11 @@ class EmulatorNet(eqx.Module):
 def scale_free(
     x, t, *, H, D, T, layer_mu, rheology: AbstractRheology
 ) -> tuple[Array, Array, Array, Array]:
-    """`(|x|/D, t/T mod 1, params (..., 4), layer_mu/mu_M)` for a Burgers half-space."""
+    """`(|x|/D, t/T mod 1, params (..., 4), layer_mu/mu_M)` for a Burgers half-space.
+
+    Inputs in SI (x, H, D in m; t, T in s; moduli in Pa; viscosities in Pa s); the outputs are
+    dimensionless, `params` in the order of `PARAMETERS`.
+    """
     if not isinstance(rheology, Burgers):
         raise TypeError(
             "the cycle emulator covers Burgers half-spaces only (a Maxwell body is "
@@ -173,28 +178,23 @@ class CycleEmulator(eqx.Module):
 
     def bind(self, *, H, D, T, V, layer_mu, rheology: Burgers) -> "CycleEmulator":
         """The same network with these model parameters (SI, as `CycleModel`)."""
-        as_array = lambda v: jnp.asarray(v) if not isinstance(v, jax.Array) else v
         return eqx.tree_at(
             lambda e: (e.H, e.D, e.T, e.V, e.layer_mu, e.rheology),
             self,
-            (as_array(H), as_array(D), as_array(T), as_array(V), as_array(layer_mu), rheology),
+            (
+                jnp.asarray(H),
+                jnp.asarray(D),
+                jnp.asarray(T),
+                jnp.asarray(V),
+                jnp.asarray(layer_mu),
+                rheology,
+            ),
             is_leaf=lambda v: v is None,
         )
 
     def with_on_outside(self, on_outside: str) -> "CycleEmulator":
         """The same emulator with another out-of-domain policy."""
-        return CycleEmulator(
-            self.net,
-            self.domain,
-            self.info,
-            self.H,
-            self.D,
-            self.T,
-            self.V,
-            self.layer_mu,
-            self.rheology,
-            on_outside,
-        )
+        return dataclasses.replace(self, on_outside=on_outside)
 
     def surface_velocity(
         self, x: Float[ArrayLike, "*x"], t: Float[ArrayLike, "*t"]

@@ -190,6 +190,47 @@ class FaultModel(eqx.Module):
         return cls(centroid, strike, dip, length, width, slip, **kwargs)
 
     @classmethod
+    def planar(
+        cls,
+        top_centre,
+        strike: float,
+        dip: float,
+        length: float,
+        width: float,
+        n_strike: int,
+        n_dip: int,
+        *,
+        slip=None,
+        info: EventInfo | None = None,
+    ) -> FaultModel:
+        """A plane of `n_strike x n_dip` equal patches, for inversions on a fixed geometry.
+
+        **Arguments:** `top_centre` (3,), the centre of the plane's top edge (ENU, m, up <= 0);
+        `strike`, `dip` in degrees (Aki & Richards); `length` along strike and `width` down
+        dip in metres; the patch counts; `slip` `(n, 3)` or `(n, 2)` in metres (default 0);
+        `info`.
+
+        **Returns:** a `FaultModel` of `n_strike * n_dip` patches ordered along strike first
+        (patch `i * n_dip + j` is the i-th along strike, j-th down dip).
+        """
+        if int(n_strike) < 1 or int(n_dip) < 1:
+            raise ValueError(f"planar: need n_strike, n_dip >= 1, got {n_strike}, {n_dip}.")
+        if not (float(length) > 0 and float(width) > 0):
+            raise ValueError(f"planar: length and width must be > 0 m, got {length}, {width}.")
+        top = np.asarray(top_centre, float).reshape(3)
+        phi, delta = np.radians(float(strike)), np.radians(float(dip))
+        along = np.array([np.sin(phi), np.cos(phi), 0.0])
+        down = np.array([np.cos(delta) * np.cos(phi), -np.cos(delta) * np.sin(phi), -np.sin(delta)])
+        pl, pw = float(length) / n_strike, float(width) / n_dip
+        s = (np.arange(n_strike) + 0.5) * pl - 0.5 * float(length)
+        w = (np.arange(n_dip) + 0.5) * pw
+        ss, ww = np.meshgrid(s, w, indexing="ij")
+        centroid = top + ss.reshape(-1, 1) * along + ww.reshape(-1, 1) * down
+        n = centroid.shape[0]
+        slip = np.zeros((n, 3)) if slip is None else slip
+        return cls(centroid, float(strike), float(dip), pl, pw, slip, info=info)
+
+    @classmethod
     def from_rake(
         cls, centroid, strike, dip, length, width, slip, rake, opening=0.0, **kwargs
     ) -> FaultModel:

@@ -18,18 +18,18 @@ def _f(theta):
     return out
 
 
-# Every call below uses 6 points, so each of these compiles once (compiling the full
-# Jacobians of the kernel takes about a minute each on a 2-core CPU).
+# Every finite-difference call below uses 6 points, so `_val` compiles once.
 N = 6
 # Compile speed matters more than run speed here: skip XLA's backend optimisations.
 _FAST_COMPILE = {"xla_backend_optimization_level": 0}
-_jac = jax.jit(jax.vmap(jax.jacfwd(_f)), compiler_options=_FAST_COMPILE)
 _val = jax.jit(jax.vmap(_f), compiler_options=_FAST_COMPILE)
 # Reverse mode as jax.grad uses it: the gradient of a weighted sum of the 12 outputs.
 _WEIGHTS = jnp.linspace(-1.0, 1.3, 12)
-_grad_rev = jax.jit(
-    jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t)))), compiler_options=_FAST_COMPILE
-)
+# The derivatives themselves run eagerly (op by op), all test points in one batch: compiling
+# the forward Jacobian and the reverse gradient of the whole kernel under jit takes about
+# three minutes on a 2-core CPU, running them eagerly about twenty seconds.
+_jac = jax.vmap(jax.jacfwd(_f))
+_grad_rev = jax.vmap(jax.grad(lambda t: jnp.sum(_WEIGHTS * _f(t))))
 
 
 def _theta(
@@ -62,17 +62,40 @@ def _central_difference(thetas, h=1e-5):
     return np.stack(cols, axis=-1)  # (n, 12, 13)
 
 
-@pytest.mark.parametrize("dip", [55.0, 12.0, -40.0, 89.0, 0.0])
-def test_jacobian_matches_central_differences(rng, dip):
+DIPS = [55.0, 12.0, -40.0, 89.0, 0.0]
+VERTICAL = [90.0, -90.0]
+
+
+def _dip_thetas(dip):
+    """N random points (one on the free surface) around the standard fault at `dip`."""
+    rng = np.random.default_rng(20240601)
     pts = np.c_[rng.uniform(-8, 8, N), rng.uniform(-8, 8, N), -rng.uniform(0.0, 10.0, N)]
-    pts[0, 2] = 0.0  # one point on the free surface
-    thetas = np.array([_theta(*p, dip=dip) for p in pts])
-    jac = np.asarray(_jac(jnp.asarray(thetas)))
+    pts[0, 2] = 0.0
+    return np.array([_theta(*p, dip=dip) for p in pts])
+
+
+@pytest.fixture(scope="module")
+def derivatives():
+    """Forward Jacobian (12, 13) and reverse gradient (13,) at every point the tests use,
+    keyed by dip (float) or singular-point name."""
+    cases = {d: _dip_thetas(d) for d in DIPS + VERTICAL}
+    cases.update({name: np.array([t], dtype=float) for name, t in SINGULAR.items()})
+    stacked = jnp.asarray(np.concatenate(list(cases.values())))
+    jac, rev = np.asarray(_jac(stacked)), np.asarray(_grad_rev(stacked))
+    out, i = {}, 0
+    for key, th in cases.items():
+        out[key] = (th, jac[i : i + len(th)], rev[i : i + len(th)])
+        i += len(th)
+    return out
+
+
+@pytest.mark.parametrize("dip", DIPS)
+def test_jacobian_matches_central_differences(derivatives, dip):
+    thetas, jac, rev = derivatives[dip]
     fd = _central_difference(thetas)
     scale = np.abs(fd).max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(jac, fd, rtol=0, atol=2e-6 * scale.max())
     # Reverse mode agrees with forward mode (up to rounding, amplified near vertical dips).
-    rev = np.asarray(_grad_rev(jnp.asarray(thetas)))
     np.testing.assert_allclose(
         rev, np.einsum("o,nop->np", np.asarray(_WEIGHTS), jac), rtol=1e-7, atol=1e-10 * scale.max()
     )
@@ -103,12 +126,12 @@ SINGULAR = {
 
 
 @pytest.mark.parametrize("name", list(SINGULAR))
-def test_gradients_finite_at_singular_points(name):
-    theta = jnp.asarray([SINGULAR[name]] * N)
-    val = np.asarray(_val(theta))
+def test_gradients_finite_at_singular_points(derivatives, name):
+    theta, jac, rev = derivatives[name]
+    val = np.asarray(_val(jnp.asarray(np.repeat(theta, N, axis=0))))
     assert np.isfinite(val).all()
-    assert np.isfinite(np.asarray(_jac(theta))).all(), name
-    assert np.isfinite(np.asarray(_grad_rev(theta))).all(), name
+    assert np.isfinite(jac).all(), name
+    assert np.isfinite(rev).all(), name
 
 
 def test_point_source_gradients():
@@ -116,7 +139,7 @@ def test_point_source_gradients():
         x, y, z, depth, dip, p1, p2, p3, p4, alpha = theta
         return _dc3d0_point(x, y, z, alpha, depth, dip, (p1, p2, p3, p4))[0]
 
-    jac = jax.jit(jax.jacfwd(f))
+    jac = jax.jacfwd(f)  # eager: compiling it costs more than running it three times
     theta = np.array([1.5, -2.0, -1.0, 4.0, 35.0, 1.0, 0.5, -0.3, 0.2, 2.0 / 3.0])
     j = np.asarray(jac(jnp.asarray(theta)))
     fd = []
@@ -133,17 +156,15 @@ def test_point_source_gradients():
         assert np.isfinite(np.asarray(jac(jnp.asarray(t, dtype=float)))).all()
 
 
-@pytest.mark.parametrize("dip", [90.0, -90.0])
-def test_dip_derivative_at_vertical(rng, dip):
+@pytest.mark.parametrize("dip", VERTICAL)
+def test_dip_derivative_at_vertical(derivatives, dip):
     """d/d(dip) at an exactly vertical dip, where DC3D's vertical limit formulas are used.
 
     The central difference uses a 0.03 degree step: smaller steps land where DC3D's general
     formulas lose digits to 1/cos^2(dip) cancellation.
     """
-    pts = np.c_[rng.uniform(-8, 8, N), rng.uniform(-8, 8, N), -rng.uniform(0.0, 10.0, N)]
-    pts[0, 2] = 0.0
-    thetas = np.array([_theta(*p, dip=dip) for p in pts])
-    jac = np.asarray(_jac(jnp.asarray(thetas)))[:, :, 4]
+    thetas, jac, _ = derivatives[dip]
+    jac = jac[:, :, 4]
     e = np.zeros(thetas.shape[1])
     e[4] = 0.03
     fd = (np.asarray(_val(thetas + e)) - np.asarray(_val(thetas - e))) / 0.06

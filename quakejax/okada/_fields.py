@@ -282,8 +282,9 @@ def stress(
 _SLIP_INDEX = {"strike": 0, "dip": 1, "opening": 2}
 
 
-def _unit_responses(points, params, alpha, components, pairs_per_block):
-    """Per-patch responses to unit slip: u (n, 3, m, k) and grad (n, 3, 3, m, k)."""
+def _unit_responses(points, params, alpha, components, pairs_per_block, gradient=True):
+    """Per-patch responses to unit slip: u (n, 3, m, k) and grad (n, 3, 3, m, k), or u
+    alone when not `gradient` (XLA then drops the gradient terms, about half the work)."""
     idx = [_SLIP_INDEX[c] for c in components]
     n_patch = params["dip"].shape[0]
     batch = max(1, pairs_per_block // max(1, n_patch))
@@ -296,10 +297,8 @@ def _unit_responses(points, params, alpha, components, pairs_per_block):
             x, y, p[2], a, patch["depth"], patch["dip"], -hl, hl, -hw, hw, tensile=2 in idx
         )
         fields = [_rotate_to_enu(rows[k], patch["sin"], patch["cos"]) for k in idx]
-        return (
-            jnp.stack([f[0] for f in fields], axis=-1),
-            jnp.stack([f[1] for f in fields], axis=-1),
-        )
+        u = jnp.stack([f[0] for f in fields], axis=-1)
+        return (u, jnp.stack([f[1] for f in fields], axis=-1)) if gradient else u
 
     def one_point(p):
         return jax.vmap(unit, in_axes=(None, 0, None), out_axes=-2)(p, params, alpha)
@@ -338,11 +337,37 @@ def greens_functions(
     return _over_devices(_unit_responses, static, points, params, jnp.asarray(alpha, points.dtype))
 
 
-def displacement_greens(fault, points, **kwargs) -> Float[Array, "three_n two_m"]:
+def displacement_greens(
+    fault: FaultModel,
+    points: Float[ArrayLike, "n 3"],
+    *,
+    nu=0.25,
+    mu=None,
+    lam=None,
+    components=("strike", "dip"),
+    pairs_per_block: int = DEFAULT_PAIRS_PER_BLOCK,
+) -> Float[Array, "three_n km"]:
     """Design matrix for slip inversion: `(3 n, k m)` with rows (point, ENU component) and
-    columns (patch, slip component) -- i.e. `d = G @ slip.reshape(-1)` for slip `(m, k)`."""
-    g_u, _ = greens_functions(fault, points, **kwargs)
-    n, _, m, k = g_u.shape
+    columns (patch, slip component) -- i.e. `d = G @ slip.reshape(-1)` for slip `(m, k)`.
+
+    Arguments as `greens_functions`; only the displacement is evaluated (the gradient terms
+    are never formed), so this is about twice as fast as `greens_functions`.
+    """
+    for c in components:
+        if c not in _SLIP_INDEX:
+            raise ValueError(f"components: unknown slip component {c!r}; use {list(_SLIP_INDEX)}")
+    points = _check_points(points)
+    n, m, k = points.shape[0], fault.n_patches, len(components)
+    if n == 0 or m == 0:
+        return jnp.zeros((3 * n, m * k), points.dtype)
+    alpha = alpha_from(nu, mu=mu, lam=lam)
+    params = _patch_params(fault)
+    static = (
+        ("components", tuple(components)),
+        ("pairs_per_block", pairs_per_block),
+        ("gradient", False),
+    )
+    g_u = _over_devices(_unit_responses, static, points, params, jnp.asarray(alpha, points.dtype))
     return g_u.reshape(n * 3, m * k)
 
 

@@ -297,3 +297,16 @@ def test_plot(problem, tmp_path):
     fig = invert_slip(fault, gps, greens=g, rake=(0.0, 180.0)).plot()
     fig.savefig(tmp_path / "inv.png")
     assert (tmp_path / "inv.png").stat().st_size > 1000
+
+
+def test_planar_fault_geometry():
+    f = qj.FaultModel.planar([1e3, 2e3, 0.0], 30.0, 40.0, 60e3, 20e3, 6, 2)
+    assert f.n_patches == 12
+    top = np.asarray(f.corners)[:, :2, :].reshape(-1, 3)
+    assert np.isclose(top[:, 2].max(), 0.0, atol=1e-6)  # the top edge is at the surface
+    np.testing.assert_allclose(np.asarray(f.centroid).mean(0)[2], -10e3 * np.sin(np.radians(40)))
+    # Patch i * n_dip + j: consecutive patches go down dip, to the right of strike.
+    d = np.asarray(f.centroid[1] - f.centroid[0])
+    np.testing.assert_allclose(d / np.linalg.norm(d), np.asarray(f.down_dip_vector[0]), atol=1e-12)
+    with pytest.raises(ValueError, match="n_strike"):
+        qj.FaultModel.planar([0, 0, 0], 0, 45, 1e3, 1e3, 0, 1)

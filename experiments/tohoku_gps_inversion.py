@@ -255,8 +255,6 @@ def plot(path, inv, pub):
 
     fig = plt.figure(figsize=(20, 6))
     inv.plot(fig)
-    for ax in fig.axes:
-        ax.set_position(ax.get_position())
     fig.savefig(path, dpi=110)
     plt.close(fig)
     fig, axes = plt.subplots(1, 3, figsize=(16, 6), sharex=True, sharey=True)

@@ -306,6 +306,27 @@ def _unit_responses(points, params, alpha, components, pairs_per_block, gradient
     return jax.lax.map(one_point, points, batch_size=min(batch, points.shape[0]))
 
 
+def _unit_fields(fault, points, nu, mu, lam, components, pairs_per_block, gradient):
+    """Shared set-up of the Green's functions: validate, handle empty inputs, dispatch."""
+    for c in components:
+        if c not in _SLIP_INDEX:
+            raise ValueError(f"components: unknown slip component {c!r}; use {list(_SLIP_INDEX)}")
+    points = _check_points(points)
+    n, m, k = points.shape[0], fault.n_patches, len(components)
+    if n == 0 or m == 0:
+        u = jnp.zeros((n, 3, m, k), points.dtype)
+        return (u, jnp.zeros((n, 3, 3, m, k), points.dtype)) if gradient else u
+    alpha = alpha_from(nu, mu=mu, lam=lam)
+    static = (
+        ("components", tuple(components)),
+        ("pairs_per_block", pairs_per_block),
+        ("gradient", gradient),
+    )
+    return _over_devices(
+        _unit_responses, static, points, _patch_params(fault), jnp.asarray(alpha, points.dtype)
+    )
+
+
 def greens_functions(
     fault: FaultModel,
     points: Float[ArrayLike, "n 3"],
@@ -324,17 +345,7 @@ def greens_functions(
     **Returns:** `G_u (n, 3, m, k)` (m of displacement per m of slip, ENU) and
     `G_grad (n, 3, 3, m, k)`, so that `u = einsum("nipk,pk->ni", G_u, slip_components)`.
     """
-    for c in components:
-        if c not in _SLIP_INDEX:
-            raise ValueError(f"components: unknown slip component {c!r}; use {list(_SLIP_INDEX)}")
-    points = _check_points(points)
-    if points.shape[0] == 0 or fault.n_patches == 0:
-        n, m, k = points.shape[0], fault.n_patches, len(components)
-        return jnp.zeros((n, 3, m, k), points.dtype), jnp.zeros((n, 3, 3, m, k), points.dtype)
-    alpha = alpha_from(nu, mu=mu, lam=lam)
-    params = _patch_params(fault)
-    static = (("components", tuple(components)), ("pairs_per_block", pairs_per_block))
-    return _over_devices(_unit_responses, static, points, params, jnp.asarray(alpha, points.dtype))
+    return _unit_fields(fault, points, nu, mu, lam, components, pairs_per_block, True)
 
 
 def displacement_greens(
@@ -348,26 +359,14 @@ def displacement_greens(
     pairs_per_block: int = DEFAULT_PAIRS_PER_BLOCK,
 ) -> Float[Array, "three_n km"]:
     """Design matrix for slip inversion: `(3 n, k m)` with rows (point, ENU component) and
-    columns (patch, slip component) -- i.e. `d = G @ slip.reshape(-1)` for slip `(m, k)`.
+    columns (patch, slip component) -- i.e. `d = G @ slip.reshape(-1)` for slip `(m, k)`,
+    metres of displacement per metre of slip.
 
     Arguments as `greens_functions`; only the displacement is evaluated (the gradient terms
     are never formed), so this is about twice as fast as `greens_functions`.
     """
-    for c in components:
-        if c not in _SLIP_INDEX:
-            raise ValueError(f"components: unknown slip component {c!r}; use {list(_SLIP_INDEX)}")
-    points = _check_points(points)
-    n, m, k = points.shape[0], fault.n_patches, len(components)
-    if n == 0 or m == 0:
-        return jnp.zeros((3 * n, m * k), points.dtype)
-    alpha = alpha_from(nu, mu=mu, lam=lam)
-    params = _patch_params(fault)
-    static = (
-        ("components", tuple(components)),
-        ("pairs_per_block", pairs_per_block),
-        ("gradient", False),
-    )
-    g_u = _over_devices(_unit_responses, static, points, params, jnp.asarray(alpha, points.dtype))
+    g_u = _unit_fields(fault, points, nu, mu, lam, components, pairs_per_block, False)
+    n, _, m, k = g_u.shape
     return g_u.reshape(n * 3, m * k)
 
 

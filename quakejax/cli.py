@@ -2,12 +2,20 @@
 
     quakejax aftershocks evaluate --slip FILE [FILE ...] --catalog FILE [FILE ...] [--json]
     quakejax aftershocks predict --slip FILE --out map.png|map.parquet|map.csv
+    quakejax invert gps --gps FILE --fault FILE [--origin LON LAT --utm-zone N] [--json]
+                        [--plot out.png] [--out slip.csv] [--smoothing auto|cv|...|VALUE]
 
 `evaluate` builds the DeVries et al. (2018) grid of each slip model (5 km cells within
 100 km of the rupture, 0-50 km depth), labels it with the catalog's events of the following
 year, and scores the pretrained network and every scalar stress metric by ROC AUC, per
 event and pooled over all events.  `predict` writes the probability map of one rupture.
 Slip models and catalogs are read with `quakejax.io` (formats sniffed from the content).
+
+`invert gps` estimates slip on the patches of the `--fault` file (its own slip is ignored
+unless `--rake` is omitted, when slip stays within 90 degrees of it) from the offsets of the
+`--gps` file (`quakejax.io.read_gps` formats), with `quakejax.inversion.invert_slip`, and
+prints Mw, the fit and the smoothing chosen; `--json` prints one JSON object instead, and
+the slip table (one row per patch) is written to `--out`.
 """
 
 from __future__ import annotations
@@ -307,6 +315,120 @@ def _probability_figure(fault, table, path):
     plt.close(fig)
 
 
+def _smoothing_arg(text: str):
+    rules = ("auto", "abic", "gcv", "cv", "lcurve")
+    if text in rules:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise CommandError(
+            f"--smoothing {text!r}: give one of {', '.join(rules)} or a number (1/m)."
+        ) from None
+    if not (math.isfinite(value) and value >= 0):
+        raise CommandError(f"--smoothing {text!r}: a number must be >= 0 (1/m).")
+    return value
+
+
+def cmd_invert_gps(args) -> int:
+    import pandas as pd
+
+    from .inversion import invert_slip
+    from .io import read_gps
+
+    gps_path = pathlib.Path(args.gps)
+    if not gps_path.is_file():
+        raise CommandError(f"{args.gps}: no such GPS file.")
+    fault = _read_fault(args.fault, args)
+    gps = read_gps(gps_path)
+    smoothing = _smoothing_arg(args.smoothing)
+    rake = None if args.rake is None else tuple(args.rake)
+    if args.sigma is not None and not (math.isfinite(args.sigma) and args.sigma > 0):
+        raise CommandError(f"--sigma {args.sigma}: give a positive number of metres.")
+    inv = invert_slip(
+        fault,
+        gps,
+        smoothing=smoothing,
+        rake=rake,
+        positivity=not args.no_positivity,
+        edges=args.edges,
+        default_sigma=0.01 if args.sigma is None else args.sigma,
+        mu=args.mu,
+    )
+    frame = fault.info.local_frame()
+    lon, lat = frame.to_geographic(*np.asarray(fault.centroid, float)[:, :2].T)
+    slip = inv.slip
+    table = pd.DataFrame(
+        {
+            "patch": np.arange(fault.n_patches),
+            "lon": lon,
+            "lat": lat,
+            "depth_km": -np.asarray(fault.centroid, float)[:, 2] / 1e3,
+            "strike_deg": np.broadcast_to(np.asarray(fault.strike, float), (fault.n_patches,)),
+            "dip_deg": np.broadcast_to(np.asarray(fault.dip, float), (fault.n_patches,)),
+            "length_km": np.broadcast_to(np.asarray(fault.length, float), (fault.n_patches,)) / 1e3,
+            "width_km": np.broadcast_to(np.asarray(fault.width, float), (fault.n_patches,)) / 1e3,
+            "strike_slip_m": slip[:, 0],
+            "dip_slip_m": slip[:, 1],
+            "slip_m": np.hypot(slip[:, 0], slip[:, 1]),
+            "rake_deg": inv.rake,
+            "resolution_strike": inv.resolution[:, 0],
+            "resolution_dip": inv.resolution[:, 1],
+        }
+    )
+    out = pathlib.Path(args.out) if args.out else None
+    if out is None and args.json:
+        out = pathlib.Path(gps_path.stem + "_slip.csv")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False, float_format="%.6g")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(18, 5.5))
+        inv.plot(fig)
+        pathlib.Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.plot, dpi=110)
+        plt.close(fig)
+    rule = inv.lcurve.method if inv.lcurve is not None else "given"
+    result = {
+        "mw": inv.mw(),
+        "wrms": inv.wrms,
+        "smoothing": inv.smoothing,
+        "smoothing_rule": rule,
+        "n_sites": len(gps),
+        "n_patches": fault.n_patches,
+        "chi2": inv.chi2,
+        "n_data": inv.n_data,
+        "horizontal_rms_m": inv.rms("horizontal"),
+        "data_horizontal_rms_m": inv.data_rms("horizontal"),
+        "moment_nm": inv.moment(),
+        "peak_slip_m": float(table.slip_m.max()),
+        "slip_table": None if out is None else str(out),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"Mw {result['mw']:.2f} (mu {args.mu / 1e9:g} GPa, M0 {result['moment_nm']:.3g} N m), "
+        f"peak slip {result['peak_slip_m']:.2f} m"
+    )
+    print(
+        f"fit: weighted RMS {inv.wrms:.3g}, chi2 {inv.chi2:.4g} for {inv.n_data} data; "
+        f"horizontal RMS residual {result['horizontal_rms_m']:.4g} m "
+        f"(data {result['data_horizontal_rms_m']:.4g} m)"
+    )
+    print(
+        f"smoothing: {inv.smoothing:.4g} /m ({rule}); {len(gps)} sites, {fault.n_patches} patches"
+    )
+    if out is not None:
+        print(f"slip table: {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="quakejax", description="Differentiable earthquake physics.")
     sub = ap.add_subparsers(dest="group", required=True)
@@ -353,6 +475,47 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", required=True, help="map.png (figure) or .parquet/.csv (table)")
     common(pr)
     pr.set_defaults(func=cmd_predict)
+
+    inv = sub.add_parser("invert", help="slip inversions")
+    inv_cmds = inv.add_subparsers(dest="command", required=True)
+    gp = inv_cmds.add_parser("gps", help="slip on a fixed fault from coseismic GPS offsets")
+    gp.add_argument("--gps", required=True, metavar="FILE", help="GPS offsets (read_gps formats)")
+    gp.add_argument("--fault", required=True, metavar="FILE", help="fault geometry (slip model)")
+    gp.add_argument(
+        "--origin",
+        nargs=2,
+        type=float,
+        metavar=("LON", "LAT"),
+        default=None,
+        help="geographic origin (deg) of the fault file's frame",
+    )
+    gp.add_argument("--utm-zone", type=int, default=None, help="UTM zone of .flt tables")
+    gp.add_argument("--json", action="store_true", help="print one JSON object")
+    gp.add_argument("--plot", default=None, metavar="PNG", help="write the result figure")
+    gp.add_argument(
+        "--out",
+        default=None,
+        metavar="CSV",
+        help="slip table (default with --json: <gps>_slip.csv)",
+    )
+    gp.add_argument(
+        "--smoothing",
+        default="auto",
+        help="auto (ABIC), abic, gcv, cv (blocked cross-validation), lcurve, or lambda in 1/m",
+    )
+    gp.add_argument(
+        "--rake",
+        nargs=2,
+        type=float,
+        metavar=("MIN", "MAX"),
+        default=None,
+        help="rake range (deg); default: within 90 deg of the fault file's own slip",
+    )
+    gp.add_argument("--no-positivity", action="store_true", help="let slip take any direction")
+    gp.add_argument("--edges", choices=("free", "zero-bottom-sides"), default="free")
+    gp.add_argument("--sigma", type=float, default=None, help="sigma (m) where the file has none")
+    gp.add_argument("--mu", type=float, default=3.0e10, help="rigidity (Pa) for the moment")
+    gp.set_defaults(func=cmd_invert_gps, time=None)
     return ap
 
 

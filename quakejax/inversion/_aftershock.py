@@ -67,9 +67,44 @@ class AftershockLikelihood(eqx.Module):
     def n_patches(self) -> int:
         return int(self.area.shape[0])
 
+    def subset(self, index: ArrayLike | list | range, weight=None) -> AftershockLikelihood:
+        """The likelihood of the cells `index` only, with per-cell `weight` (default their
+        current weights)."""
+        idx = np.asarray(index, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_cells):
+            raise ValueError(f"subset: indices must lie in [0, {self.n_cells}).")
+        w = self.weight[idx] if weight is None else jnp.asarray(weight, self.weight.dtype)
+        if w.shape != (idx.size,):
+            raise ValueError(f"subset: weight must have shape ({idx.size},), got {w.shape}.")
+        return AftershockLikelihood(
+            greens=self.greens[idx],
+            labels=self.labels[idx],
+            weight=w,
+            classifier=self.classifier,
+            nearest=self.nearest[idx],
+            distance_km=self.distance_km[idx],
+            area=self.area,
+        )
+
+    def sample_negatives(self, rate: float, seed: int = 0) -> AftershockLikelihood:
+        """Every positive cell and a random fraction `rate` of the negative ones, weighted
+        by 1 / rate: an unbiased estimate of the log-likelihood (and its gradient) at a
+        fraction of the cost, for grids where positives are rare (case-control sampling)."""
+        if not 0.0 < float(rate) <= 1.0:
+            raise ValueError(f"sample_negatives: rate must be in (0, 1], got {rate}.")
+        y = np.asarray(self.labels) > 0
+        keep = y | (np.random.default_rng(seed).random(y.size) < rate)
+        idx = np.flatnonzero(keep)
+        w = np.asarray(self.weight, float)[idx] * np.where(y[idx], 1.0, 1.0 / float(rate))
+        return self.subset(idx, w)
+
     def stress(self, slip: Float[ArrayLike, "m 2"]) -> Float[Array, "n 3 3"]:
         """Stress change (Pa) at every cell for `slip (m, 2)` (m)."""
-        s6 = jnp.einsum("ncmk,mk->nc", self.greens, jnp.asarray(slip, self.greens.dtype))
+        n, _, m, k = self.greens.shape
+        # A plain matrix-vector product on the stored layout (no transposed copy of the
+        # Green's functions at every step, as an einsum over (m, k) can make).
+        flat = self.greens.reshape(n * 6, m * k)
+        s6 = (flat @ jnp.asarray(slip, self.greens.dtype).reshape(m * k)).reshape(n, 6)
         rows = [
             [s6[:, 0], s6[:, 1], s6[:, 2]],
             [s6[:, 1], s6[:, 3], s6[:, 4]],

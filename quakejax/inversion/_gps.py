@@ -186,9 +186,13 @@ class SlipInversion(eqx.Module):
             "n_patches": self.fault.n_patches,
         }
 
-    def plot(self, fig=None, *, scale: float | None = None):
+    def plot(self, fig=None, *, scale: float | None = None, margin: float | None = None):
         """Slip map with observed (black) and predicted (red) horizontal arrows, and the
-        L-curve when there is one.  Returns the matplotlib figure."""
+        L-curve when there is one.  Returns the matplotlib figure.
+
+        `scale`: metres of offset per km of map (default: the largest offset spans 50 km);
+        `margin`: km of map around the fault (default its largest dimension; far-field
+        stations outside are not drawn)."""
         import matplotlib.pyplot as plt
 
         from ..plot import plot_slip
@@ -207,6 +211,12 @@ class SlipInversion(eqx.Module):
         ax.quiver(*xy[horiz].T, *obs[horiz].T, color="k", label="observed", **kw)
         ax.quiver(*xy[horiz].T, *pred[horiz].T, color="r", label="predicted", **kw)
         ax.legend(loc="lower right", fontsize=8)
+        corners = np.asarray(self.fault.corners, float).reshape(-1, 3)[:, :2] / 1e3
+        lo, hi = corners.min(0), corners.max(0)
+        pad = float(np.max(hi - lo)) if margin is None else float(margin)
+        ax.set_xlim(lo[0] - pad, hi[0] + pad)
+        ax.set_ylim(lo[1] - pad, hi[1] + pad)
+        ax.set_aspect("equal")
         ax.set_title(
             f"Mw {self.mw():.2f}, wrms {self.wrms:.2f}, "
             f"rms {100 * self.rms():.1f} cm of {100 * self.data_rms():.0f} cm"

@@ -92,7 +92,11 @@ class SmoothingPath:
             + np.log(q).sum(1)
         )
         dof = np.sum(self.theta[None, :] / q, axis=1)
-        gcv = n * misfit / np.maximum(n - dof, 1e-300) ** 2
+        # Undefined where the model fits every datum (dof -> n): +inf there, not a
+        # spurious minimum (a floor of 1e-300 underflows to 0 once squared).
+        rest = n - dof
+        ok = rest > 1e-9 * n
+        gcv = np.where(ok, n * misfit / np.where(ok, rest, 1.0) ** 2, np.inf)
         return {"misfit": misfit, "roughness": rough, "abic": abic, "gcv": gcv, "dof": dof}
 
     def resolution_diagonal(self, lam: float) -> np.ndarray:

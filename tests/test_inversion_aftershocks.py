@@ -3,6 +3,7 @@ against the forward code paths it must reproduce (Okada stress, the grid context
 classifier's own probabilities), finite-difference gradients, the GPS-only limit (which
 must equal `invert_slip`) and recovery of a known slip from labels drawn from it."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -113,19 +114,35 @@ def test_sensitivity_matches_finite_differences(setup):
     np.testing.assert_allclose(aftershock_sensitivity(lik, TRUE_SLIP, mask), g)
 
 
-def test_labels_drawn_from_a_slip_recover_it(setup):
+@pytest.mark.parametrize("offset", [0.0, -1.5])
+def test_labels_drawn_from_a_slip_recover_it(setup, offset):
     fault, _, _, lik, _ = setup
+    p = np.asarray(lik.probability(TRUE_SLIP, offset))
+    labels = np.random.default_rng(4).random(p.size) < p
+    lik = eqx.tree_at(lambda lk: lk.labels, lik, jnp.asarray(labels, lik.labels.dtype))
     want = np.linalg.norm(TRUE_SLIP, axis=1)
     inv = invert_aftershocks(
         fault, lik, smoothing=0.3, rake=(60, 120), steps=600, learning_rate=0.1
     )
     got = np.linalg.norm(inv.slip, axis=1)
     # The estimate fits its labels at least as well as the truth does ...
-    assert inv.log_likelihood >= float(lik.log_likelihood(TRUE_SLIP)) - 1.0
-    # ... and puts the large slip where it was.
+    truth_ll = float(lik.log_likelihood(TRUE_SLIP, offset))
+    assert inv.log_likelihood >= truth_ll - 1.0
+    assert float(lik.log_likelihood(inv.slip, inv.offset)) == pytest.approx(inv.log_likelihood)
+    # ... puts the large slip where it was, and finds the event-wide rate offset.
     assert np.corrcoef(got, want)[0, 1] > 0.85
     assert set(np.argsort(got)[-2:]) == {2, 3}
+    assert inv.offset == pytest.approx(offset, abs=0.5)
     assert inv.history[-1] < inv.history[0]
+
+
+def test_offset_shifts_every_logit(setup):
+    *_, lik, _ = setup
+    z = np.asarray(lik.logit(TRUE_SLIP), float)
+    y = np.asarray(lik.labels) > 0
+    p = 1.0 / (1.0 + np.exp(-(z - 0.7)))
+    want = np.sum(np.where(y, np.log(p), np.log1p(-p)))
+    assert float(lik.log_likelihood(TRUE_SLIP, -0.7)) == pytest.approx(want, rel=1e-9)
 
 
 def test_gps_only_limit_equals_invert_slip():
@@ -176,3 +193,23 @@ def test_bad_input_is_named(setup):
         aftershock_sensitivity(lik, TRUE_SLIP, [lik.n_cells])
     with pytest.raises(ValueError, match="built for 6 patches"):
         invert_aftershocks(qj.FaultModel.planar((0, 0, -1e3), 0, 45, 9e3, 9e3, 1, 1), lik)
+
+
+def test_subsets_weight_the_cells_they_keep(setup):
+    *_, lik, _ = setup
+    z = np.asarray(lik.logit(TRUE_SLIP), float)
+    y = np.asarray(lik.labels) > 0
+    per_cell = np.where(y, -np.log1p(np.exp(-z)), -np.log1p(np.exp(z)))
+    assert float(lik.sample_negatives(1.0).log_likelihood(TRUE_SLIP)) == pytest.approx(
+        per_cell.sum(), rel=1e-6
+    )
+    half = lik.sample_negatives(0.5, seed=2)
+    keep = np.random.default_rng(2).random(y.size) < 0.5
+    kept = y | keep
+    want = per_cell[y].sum() + 2.0 * per_cell[kept & ~y].sum()
+    assert half.n_cells == kept.sum()
+    assert float(half.log_likelihood(TRUE_SLIP)) == pytest.approx(want, rel=1e-6)
+    with pytest.raises(ValueError, match="rate"):
+        lik.sample_negatives(0.0)
+    with pytest.raises(ValueError, match="subset"):
+        lik.subset([lik.n_cells])

@@ -197,3 +197,18 @@ def test_empty_inputs_give_empty_or_zero_fields(rng):
     none = fault[np.array([], dtype=int)]
     u, g = displacement_gradient(none, _points(rng, 4))
     assert u.shape == (4, 3) and not np.any(np.asarray(u)) and not np.any(np.asarray(g))
+
+
+def test_fault_captured_by_a_user_jit(rng):
+    """A concrete FaultModel closed over by the caller's jit (not passed as an argument)."""
+    import jax
+
+    fault = _fault(rng, n=3)
+    pts = _points(rng, n=4)
+    want = np.asarray(displacement_gradient(fault, pts)[0])
+
+    @jax.jit
+    def u(p):
+        return displacement_gradient(fault, p)[0]
+
+    np.testing.assert_allclose(np.asarray(u(pts)), want, rtol=1e-12, atol=1e-15)

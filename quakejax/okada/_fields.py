@@ -194,7 +194,9 @@ def _needs_tensile(fault: FaultModel) -> bool:
     the slip is concrete and has no opening; under jit they are always kept."""
     if not is_concrete(fault.slip):
         return True
-    return bool(np.any(np.asarray(fault.slip[:, 2]) != 0.0))
+    # Convert before indexing: inside a user's jit, indexing a captured (concrete) array
+    # would stage a traced op.
+    return bool(np.any(np.asarray(fault.slip)[:, 2] != 0.0))
 
 
 def _check_points(points):

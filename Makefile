@@ -35,6 +35,7 @@ $(STAMP): pyproject.toml
 	@if command -v gfortran >/dev/null 2>&1; then \
 	  $(PY) -m pip install -q okada-wrapper || echo "WARNING: okada-wrapper not installed; its tests will skip"; \
 	else echo "WARNING: no gfortran: okada-wrapper not installed; its tests will skip"; fi
+	$(PY) -m pip install -q 'cutde>=26.3' || echo "WARNING: cutde not installed; its tests will skip"
 	touch $(STAMP)
 
 test: $(STAMP)

@@ -97,22 +97,6 @@ MA_GRID = (24, 10)
 # ---------------------------------------------------------------------------------------
 
 
-def with_sigma(g, sigma_enu):
-    """`g` with the sigma (m) of each ENU component set where it is observed."""
-    from quakejax.io import GPSData
-
-    s = np.broadcast_to(np.asarray(sigma_enu, float), g.displacement.shape)
-    return GPSData(
-        g.longitude,
-        g.latitude,
-        g.displacement,
-        np.where(g.observed, s, np.nan),
-        g.observed,
-        names=g.names,
-        source=g.source,
-    )
-
-
 def fit_scign_frame(gps, scign_path):
     """The frame of the Parkfield `.flt` models, fitted to the SCIGN site coordinates.
 
@@ -445,7 +429,7 @@ def parkfield(data, smoothing, cv_folds):
     from quakejax.io import read_flt, read_fsp, read_gps
 
     t_start = time.perf_counter()
-    gps = with_sigma(read_gps(data / PK_GPS), [PK_SIGMA_H, PK_SIGMA_H, PK_SIGMA_V])
+    gps = read_gps(data / PK_GPS).with_sigma([PK_SIGMA_H, PK_SIGMA_H, PK_SIGMA_V])
     frame, frame_fit = fit_scign_frame(gps, data / PK_SCIGN)
     flt = {
         n: read_flt(data / f"slip_models/published_flt/parkfield__faults__{n}.flt", frame=frame)

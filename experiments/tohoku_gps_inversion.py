@@ -54,22 +54,9 @@ def load_data(data: pathlib.Path):
     v = read_gps(d / "agu-paper_near_field_co_disp_verticals_share_co_ver_obs")
     sea = read_gps(d / "agu-paper_near_field_co_disp_share_co_obs_seafloor")
 
-    def with_sigma(g, s):
-        return GPSData(
-            g.longitude,
-            g.latitude,
-            g.displacement,
-            np.where(g.observed, s, np.nan),
-            g.observed,
-            names=g.names,
-            source=g.source,
-        )
-
-    land_h = with_sigma(h, SIGMA_H)
-    land = land_h.merge(with_sigma(v, SIGMA_V))
-    allgps = GPSData.concatenate(
-        [land, with_sigma(sea, SIGMA_SEA)], source="tohoku land + seafloor"
-    )
+    land_h = h.with_sigma(SIGMA_H)
+    land = land_h.merge(v.with_sigma(SIGMA_V))
+    allgps = GPSData.concatenate([land, sea.with_sigma(SIGMA_SEA)], source="tohoku land + seafloor")
     return land_h, allgps
 
 

@@ -453,3 +453,13 @@ def test_fuzz_gps_tables(text):
         assert isinstance(g, GPSData)
         assert np.all(np.abs(g.latitude) <= 90) and np.all(np.isfinite(g.longitude))
         assert np.array_equal(g.observed, np.isfinite(g.displacement))
+
+
+def test_with_sigma_sets_observed_components_only():
+    obs = np.array([[True, True, False], [True, True, True]])
+    g = GPSData([140.0, 141.0], [38.0, 38.5], np.ones((2, 3)), np.full((2, 3), np.nan), obs)
+    s = g.with_sigma([0.01, 0.02, 0.03]).sigma
+    np.testing.assert_array_equal(s, [[0.01, 0.02, np.nan], [0.01, 0.02, 0.03]])
+    assert np.isnan(g.with_sigma(0.5).sigma[0, 2]) and g.with_sigma(0.5).sigma[1, 2] == 0.5
+    with pytest.raises(ValueError, match="with_sigma"):
+        g.with_sigma([0.1, 0.2])

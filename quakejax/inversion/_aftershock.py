@@ -19,7 +19,7 @@ import optax
 from .._fault import FaultModel, numpy_geometry
 from .._types import Array, ArrayLike, Float
 from ..aftershocks import AftershockClassifier, rupture_distance
-from ._gps import _station_points, _weights, slip_basis
+from ._gps import _weighted_system, slip_basis
 from ._laplacian import laplacian
 
 # Stress components kept per cell, in this order (the tensor is symmetric).
@@ -394,22 +394,10 @@ def invert_aftershocks(
 
     a = b = None
     if gps is not None:
-        from ..okada import displacement_greens
-
-        points = _station_points(fault, gps, frame)
-        sigma = _weights(gps, default_sigma)
-        if gps_greens is None:
-            g = np.asarray(displacement_greens(fault, points, nu=nu), float)
-        else:
-            g = np.asarray(gps_greens, float)
-            if g.shape != (3 * len(gps), 2 * m):
-                raise ValueError(
-                    f"gps_greens: expected shape ({3 * len(gps)}, {2 * m}), got {g.shape}."
-                )
-        rows = gps.observed.reshape(-1)
-        wgt = 1.0 / sigma.reshape(-1)[rows]
-        a = jnp.asarray(g[rows] * wgt[:, None], dtype)
-        b = jnp.asarray(gps.displacement.reshape(-1)[rows] * wgt, dtype)
+        *_, g, _, a, b = _weighted_system(
+            fault, gps, frame, default_sigma, nu, gps_greens, name="gps_greens"
+        )
+        a, b = jnp.asarray(a, dtype), jnp.asarray(b, dtype)
 
     consts = {"basis": jnp.asarray(basis, dtype), "lap": jnp.asarray(lap, dtype), "a": a, "b": b}
     lo, hi = jnp.asarray(lower, dtype), jnp.asarray(upper, dtype)

@@ -258,6 +258,29 @@ def _weights(gps: GPSData, default_sigma: float) -> np.ndarray:
     return sigma
 
 
+def _weighted_system(fault, gps, frame, default_sigma, nu, greens, name="greens"):
+    """Stations in the fault's frame, the sigmas used, the Green's matrix `(3 n, 2 m)` (m of
+    displacement per m of slip) and the sigma-weighted rows of the observed components:
+    `(points, sigma, g, rows, a, b)` with `a = G[rows] / sigma` and `b = d[rows] / sigma`."""
+    from ..okada import displacement_greens
+
+    m = fault.n_patches
+    points = _station_points(fault, gps, frame)
+    sigma = _weights(gps, default_sigma)
+    if greens is None:
+        g = np.asarray(displacement_greens(fault, points, nu=nu), float)
+    else:
+        g = np.asarray(greens, float)
+        if g.shape != (3 * len(gps), 2 * m):
+            raise ValueError(
+                f"{name}: expected shape ({3 * len(gps)}, {2 * m}) for {len(gps)} stations and "
+                f"{m} patches, got {g.shape}."
+            )
+    rows = gps.observed.reshape(-1)
+    w = 1.0 / sigma.reshape(-1)[rows]
+    return points, sigma, g, rows, g[rows] * w[:, None], gps.displacement.reshape(-1)[rows] * w
+
+
 def invert_slip(
     fault: FaultModel,
     gps: GPSData,
@@ -312,7 +335,6 @@ def invert_slip(
     The Green's functions are computed in JAX's precision (float32 unless x64 is enabled: a
     relative error of about 1e-6, far below GPS noise); the linear algebra is float64.
     """
-    from ..okada import displacement_greens
 
     t0 = time.perf_counter()
     if solver not in ("direct", "optax"):
@@ -326,25 +348,11 @@ def invert_slip(
             f"default_sigma: expected a positive number of metres, got {default_sigma}."
         )
     m = fault.n_patches
-    points = _station_points(fault, gps, frame)
-    sigma = _weights(gps, default_sigma)
     obs = gps.observed
     if obs.sum() == 0:
         raise ValueError(f"invert_slip: {gps.source or 'the GPS data'} has no observed component.")
-    if greens is None:
-        g = np.asarray(displacement_greens(fault, points, nu=nu), float)
-    else:
-        g = np.asarray(greens, float)
-        if g.shape != (3 * len(gps), 2 * m):
-            raise ValueError(
-                f"greens: expected shape ({3 * len(gps)}, {2 * m}) for {len(gps)} stations and "
-                f"{m} patches, got {g.shape}."
-            )
+    points, sigma, g, rows, a, b = _weighted_system(fault, gps, frame, default_sigma, nu, greens)
     t_green = time.perf_counter() - t0
-    rows = obs.reshape(-1)
-    w = 1.0 / sigma.reshape(-1)[rows]
-    a = g[rows] * w[:, None]
-    b = gps.displacement.reshape(-1)[rows] * w
     k = a.T @ a
     c = a.T @ b
     lap = laplacian(fault, edges=edges)

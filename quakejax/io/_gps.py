@@ -137,6 +137,26 @@ class GPSData(eqx.Module):
         """Station positions (n, 3) in `frame`'s east-north-up frame, metres, z = 0."""
         return frame.enu(self.longitude, self.latitude)
 
+    def with_sigma(self, sigma) -> GPSData:
+        """The same data with standard deviations `sigma` (m): a number, one per ENU
+        component `(3,)`, or `(n, 3)`; set where a component is observed, NaN elsewhere."""
+        s = np.asarray(sigma, dtype=float)
+        try:
+            s = np.broadcast_to(s, self.displacement.shape)
+        except ValueError:
+            raise ValueError(
+                f"with_sigma: sigma of shape {s.shape} does not fit ({len(self)}, 3)."
+            ) from None
+        return GPSData(
+            self.longitude,
+            self.latitude,
+            self.displacement,
+            np.where(self.observed, s, np.nan),
+            self.observed,
+            names=self.names,
+            source=self.source,
+        )
+
     def select(self, which) -> GPSData:
         """The stations picked by a boolean mask `(n,)`, integer indices, or station names."""
         which = np.asarray(which)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._types import Array, ArrayLike, Float
 from ..okada._common import backend_jit, is_concrete
+from ..okada._fields import _check_points
 from ._kernel import _hs_displacement, _hs_strain
 
 # Pairs (points x triangles) evaluated together in one vectorised block; about 2^15 keeps the
@@ -26,12 +27,8 @@ DEFAULT_PAIRS_PER_BLOCK = 2**15
 
 def _check(points, tris, slips, nu):
     """Shapes (always), values (eagerly: ValueError; traced: eqx.error_if on the batch)."""
-    points = jnp.asarray(points)
+    points = _check_points(points)  # shape, and (eagerly) finite and below the surface
     tris = jnp.asarray(tris)
-    if points.ndim != 2 or points.shape[1] != 3:
-        raise ValueError(
-            f"points must have shape (n, 3) (east, north, up in m); got {points.shape}"
-        )
     if tris.ndim != 3 or tris.shape[1:] != (3, 3):
         raise ValueError(
             f"tris must have shape (m, 3, 3) (vertices x coordinates, m); got {tris.shape}"
@@ -53,19 +50,11 @@ def _check(points, tris, slips, nu):
     slips = None if slips is None else slips.astype(dtype)
     cross = jnp.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
     if is_concrete(points, tris, nu):
-        p, t, nu_np = np.asarray(points), np.asarray(tris), float(np.asarray(nu))
-        for name, arr in (("points", p), ("tris", t)):
-            bad = ~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise ValueError(f"{name}: entry {i} is not finite: {arr[i].tolist()}")
-        above = p[:, 2] > 0
-        if above.any():
-            i = int(np.argmax(above))
-            raise ValueError(
-                f"points: point {i} has up = {float(p[i, 2])} m > 0, above the free surface "
-                "(ENU frame, z = 0 at the surface, z < 0 in the Earth)."
-            )
+        t, nu_np = np.asarray(tris), float(np.asarray(nu))
+        bad = ~np.isfinite(t.reshape(t.shape[0], -1)).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"tris: entry {i} is not finite: {t[i].tolist()}")
         above = (t[:, :, 2] > 0).any(axis=1)
         if above.any():
             i = int(np.argmax(above))

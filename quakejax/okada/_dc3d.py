@@ -492,6 +492,32 @@ def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = T
     return unit, status
 
 
+def _dc3d_surface_unit(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """Displacement only, on the free surface (z = 0), for unit dislocations: `(n_types, 3)`.
+
+    At z = 0 the real and image sources of DC3D coincide, so their part-A terms cancel and
+    the displacement is part B alone (Okada 1992, eq. 3 with z = 0), rotated to (x, y, z).
+    About a third of `_dc3d_unit`'s work, and much faster to compile.
+    """
+    alp = alpha_constants(alpha)
+    sd, cd = dip_constants(dip)
+    xi = (snap(x - al1), snap(x - al2))
+    q, et = _source_frame(y, depth, sd, cd, aw1, aw2)
+    singular = _on_edge(xi, et, q)
+    q = safe(singular, q)
+
+    def part(xi_, et_, q_, kx, ke):
+        ub = _ub(_Corner(xi_, et_, q_, sd, cd, kx, ke), alp, sd, cd, tensile)
+        return tuple(tuple(row[i] for i in range(3)) for row in ub)
+
+    rows = [
+        jnp.stack([b[0], b[1] * cd - b[2] * sd, b[1] * sd + b[2] * cd])
+        for b in _corner_sum(xi, et, q, part)
+    ]
+    unit = jnp.stack(rows) * (1.0 / TWO_PI)
+    return jnp.where(singular, 0.0, unit)
+
+
 def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl, tensile: bool = True):
     """DC3D for one observation point: 12 outputs (DC3D's order) and IRET."""
     unit, status = _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile)

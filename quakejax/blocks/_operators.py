@@ -1,0 +1,446 @@
+"""Linear operators of the block model (Meade & Loveless 2009), in celeri's layout.
+
+Units: block rotation vectors are geocentric Cartesian (omega_x, omega_y, omega_z) in
+1e-3 rad/yr (mrad/yr), so that rotation times position in metres gives mm/yr.  Velocities and
+slip rates are mm/yr.  Station rows are interleaved (east, north, up); segment and triangle
+slip columns are interleaved (strike-slip, dip-slip, tensile) or (strike-slip, dip-slip).
+
+Elastic operators follow celeri's geometry exactly:
+
+- a segment is a rectangular dislocation from the surface to its locking depth, in a WGS84
+  oblique Mercator projection through its two ends (pyproj `omerc`); its (x, y) displacements
+  are rotated to east and north with the segment's geodesic azimuth;
+- a triangle is evaluated in a WGS84 transverse Mercator projection centred on its mean vertex
+  (pyproj `tmerc`), whose (x, y) displacements are taken as east and north.
+
+Projections run once on the host (NumPy, pyproj); the kernels then run in JAX, so the
+Okada operator is a differentiable function of locking depths and dips.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pyproj
+
+from ..okada._common import backend_jit
+from ..okada._dc3d import _dc3d_surface_unit
+from ..tde._kernel import _hs_displacement
+from ._model import EARTH_RADIUS, GEOD, BlockModel, FaultMesh, sph2cart
+
+
+def _rotation_partials(xyz, lon, lat):
+    """(n, 2, 3): (east, north) velocity at position `xyz` (m) for unit omega_x, _y, _z,
+    projected on the local axes at (lon, lat) degrees."""
+    xyz = np.atleast_2d(xyz)
+    lo, la = np.radians(lon), np.radians(lat)
+    east_axis = np.stack([-np.sin(lo), np.cos(lo), np.zeros_like(lo)], -1)
+    north_axis = np.stack([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)], -1)
+    out = np.empty((xyz.shape[0], 2, 3))
+    for k in range(3):
+        omega = np.zeros(3)
+        omega[k] = 1.0
+        v = np.cross(omega[None, :], xyz)  # omega x r
+        out[:, 0, k] = (v * east_axis).sum(-1)
+        out[:, 1, k] = (v * north_axis).sum(-1)
+    return out
+
+
+def rotation_to_velocities(model: BlockModel) -> np.ndarray:
+    """(3 n_stations, 3 n_blocks): station velocity (mm/yr) per block rotation (mrad/yr).
+
+    Each station moves with its own block; the up rows are zero (rigid rotation on a sphere).
+    """
+    st = model.station
+    n, nb = len(st), model.n_blocks
+    xyz = np.stack(sph2cart(st.lon.to_numpy(), st.lat.to_numpy(), EARTH_RADIUS), 1)
+    p = _rotation_partials(xyz, st.lon.to_numpy(), st.lat.to_numpy())
+    out = np.zeros((n, 3, nb, 3))
+    lab = st.block_label.to_numpy()
+    ok = lab >= 0
+    out[np.nonzero(ok)[0], :2, lab[ok], :] = p[ok]
+    return out.reshape(3 * n, 3 * nb)
+
+
+def rotation_to_slip_rate(model: BlockModel) -> np.ndarray:
+    """(3 n_segments, 3 n_blocks): segment slip rates (strike, dip, tensile; mm/yr).
+
+    Slip rate is the motion of the east block relative to the west block at the segment's
+    mid-point, resolved along strike (positive left-lateral for a segment walked west to east
+    ... as celeri defines it: along the unit strike vector, flipped when the segment runs
+    southward) and across it.  The fault-normal part becomes dip slip scaled by 1/|cos dip| for
+    dipping segments, and (negated) tensile slip for vertical ones.
+    """
+    sg = model.segment
+    ns, nb = len(sg), model.n_blocks
+    mid_lon, mid_lat = sg.mid_lon.to_numpy(), sg.mid_lat.to_numpy()
+    xyz = np.stack(sph2cart(mid_lon, mid_lat, EARTH_RADIUS), 1)
+    p = _rotation_partials(xyz, mid_lon, mid_lat)  # (ns, 2, 3)
+    az = np.radians(sg.azimuth.to_numpy())
+    par = np.stack([np.sin(az), np.cos(az)], -1)  # (east, north) along strike
+    perp = np.stack([-np.cos(az), np.sin(az)], -1)  # to the left of strike
+    south = (sg.lat2.to_numpy() < sg.lat1.to_numpy())[:, None]
+    par = np.where(south, -par, par)
+    perp = np.where(south, -perp, perp)
+    along = np.einsum("sc,sck->sk", par, p)  # (ns, 3)
+    across = np.einsum("sc,sck->sk", perp, p)
+    dip = sg.dip.to_numpy()
+    vertical = dip == 90.0
+    m = np.zeros((ns, 3, 3))
+    m[:, 0] = along
+    scale = np.where(vertical, 0.0, 1.0 / np.abs(np.cos(np.radians(np.where(vertical, 0, dip)))))
+    m[:, 1] = scale[:, None] * across
+    m[:, 2] = np.where(vertical[:, None], -across, 0.0)
+    out = np.zeros((ns, 3, nb, 3))
+    rows = np.arange(ns)
+    out[rows, :, sg.east_labels.to_numpy(), :] = m
+    out[rows, :, sg.west_labels.to_numpy(), :] = -m  # west written last (wins if equal)
+    return out.reshape(3 * ns, 3 * nb)
+
+
+# -- Okada segments ------------------------------------------------------------------------
+
+
+def _omerc(lon1, lat1, lon2, lat2):
+    lon1 = lon1 - 360.0 if lon1 > 180.0 else lon1
+    lon2 = lon2 - 360.0 if lon2 > 180.0 else lon2
+    if np.isclose(lat1, lat2):
+        lat2 = lat2 + 0.001
+    return pyproj.Proj(
+        pyproj.CRS.from_proj4(
+            f"+proj=omerc +lon_1={lon1!s} +lat_1={lat1!s} +lon_2={lon2!s} +lat_2={lat2!s} "
+            "+ellps=WGS84"
+        )
+    )
+
+
+def segment_frames(model: BlockModel, *, progress=None):
+    """Stations in each segment's Okada frame, before the dip-dependent shift.
+
+    Returns `(x (s, n), y (s, n), length (s,))` in metres: x along strike from the segment's
+    projected mid-point, y to the left of strike, and the projected segment length.
+    """
+    sg, st = model.segment, model.station
+    slon, slat = st.lon.to_numpy(), st.lat.to_numpy()
+    ns, n = len(sg), len(st)
+    xs = np.empty((ns, n))
+    ys = np.empty((ns, n))
+    length = np.empty(ns)
+    it = range(ns) if progress is None else progress(range(ns))
+    for i in it:
+        r = sg.iloc[i]
+        proj = _omerc(r.lon1, r.lat1, r.lon2, r.lat2)
+        x, y = proj(slon, slat)
+        x1, y1 = proj(r.lon1, r.lat1)
+        x2, y2 = proj(r.lon2, r.lat2)
+        strike = np.arctan2(y2 - y1, x2 - x1)
+        length[i] = np.hypot(x2 - x1, y2 - y1)
+        x = np.asarray(x) - 0.5 * (x1 + x2)
+        y = np.asarray(y) - 0.5 * (y1 + y2)
+        c, s = np.cos(strike), np.sin(strike)
+        xs[i] = x * c + y * s
+        ys[i] = -x * s + y * c
+    return xs, ys, length
+
+
+def _okada_segment(x, y, depth, dip, length, azimuth, alpha):
+    """(n, 3 disp ENU, 3 slip) surface displacement per unit slip of one segment (m/m)."""
+    dip_r = jnp.radians(dip)
+    live = depth > 0
+    d = jnp.where(live, depth, 1.0)  # double-where: a zero-depth segment is evaluated safely
+    width = d / jnp.sin(dip_r)
+    y = y + jnp.cos(dip_r) * width
+    ds_sign = jnp.sign(90.0 - dip)
+
+    def one(xp, yp):
+        unit = _dc3d_surface_unit(xp, yp, alpha, d, dip, -length / 2, length / 2, 0.0, width)
+        return unit.T  # (3 disp, 3 slip)
+
+    u = jax.vmap(one)(x, y)
+    u = u * jnp.stack([1.0, ds_sign, 1.0])[None, None, :]
+    theta = jnp.radians(90.0 - azimuth)
+    c, s = jnp.cos(theta), jnp.sin(theta)
+    east = c * u[:, 0] - s * u[:, 1]
+    north = s * u[:, 0] + c * u[:, 1]
+    out = jnp.stack([east, north, u[:, 2]], 1)
+    return jnp.where(live, out, 0.0)
+
+
+@functools.partial(backend_jit, static_argnames=("batch",))
+def _okada_operator(xs, ys, depth_m, dip, length, azimuth, alpha, batch=8):
+    per = jax.lax.map(
+        lambda a: _okada_segment(*a, alpha),
+        (xs, ys, depth_m, dip, length, azimuth),
+        batch_size=batch,
+    )  # (s, n, 3, 3)
+    s, n = xs.shape
+    return jnp.transpose(per, (1, 2, 0, 3)).reshape(3 * n, 3 * s)
+
+
+def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
+    """(3 n_stations, 3 n_segments): surface velocity (mm/yr) per unit slip rate (mm/yr).
+
+    `frames` from `segment_frames`; `depth_km (s,)` locking depths (zero: no contribution),
+    `dip_deg (s,)`, `azimuth_deg (s,)` geodesic azimuths.  Differentiable in depth and dip.
+    Dip slip is sign-flipped for dips over 90 degrees (Okada 1992, p. 1023), as celeri does.
+    """
+    xs, ys, length = frames
+    alpha = (lam + mu) / (lam + 2.0 * mu)
+    return _okada_operator(
+        jnp.asarray(xs),
+        jnp.asarray(ys),
+        1e3 * jnp.abs(jnp.asarray(depth_km)),
+        jnp.asarray(dip_deg),
+        jnp.asarray(length),
+        jnp.asarray(azimuth_deg),
+        alpha,
+    )
+
+
+# -- triangles -----------------------------------------------------------------------------
+
+_TMERC = pyproj.Proj(pyproj.CRS.from_proj4("+proj=tmerc +lon_0=0 +lat_0=0 +ellps=WGS84"))
+
+
+def _tmerc(dlon, lat, lat0):
+    """WGS84 transverse Mercator about central longitude offset `dlon` and origin latitude
+    `lat0` (degrees): the projection commutes with a shift in longitude, and the origin
+    latitude only shifts northing by the meridian distance to it."""
+    x, y = _TMERC(dlon, lat)
+    _, y0 = _TMERC(np.zeros_like(lat0), lat0)
+    return np.asarray(x), np.asarray(y) - np.asarray(y0)
+
+
+def triangle_frames(model: BlockModel, mesh: FaultMesh, *, chunk: int = 256):
+    """Stations and triangle corners in each triangle's own transverse Mercator frame.
+
+    Returns `(points (m, n, 2), tris (m, 3, 3))` in metres (corner z = 1e3 x depth in km).
+    """
+    st = model.station
+    slon, slat = st.lon.to_numpy(), st.lat.to_numpy()
+    c = mesh.centroid_lonlat
+    clon = np.where(c[:, 0] > 180.0, c[:, 0] - 360.0, c[:, 0])
+    m, n = c.shape[0], len(st)
+    pts = np.empty((m, n, 2))
+    for s in range(0, m, chunk):
+        sl = slice(s, s + chunk)
+        dl = ((slon[None, :] - clon[sl, None]) + 180.0) % 360.0 - 180.0
+        lat0 = np.broadcast_to(c[sl, 1:2], dl.shape)
+        x, y = _tmerc(dl, np.broadcast_to(slat[None, :], dl.shape), lat0)
+        pts[sl, :, 0], pts[sl, :, 1] = x, y
+    corners = mesh.corners
+    dl = ((corners[..., 0] - clon[:, None]) + 180.0) % 360.0 - 180.0
+    x, y = _tmerc(dl, corners[..., 1], np.broadcast_to(c[:, 1:2], dl.shape))
+    tris = np.stack([x, y, 1e3 * corners[..., 2]], -1)
+    return pts, tris
+
+
+@functools.partial(backend_jit, static_argnames=("n_slip", "batch"))
+def _tde_operator(pts, tris, nu, n_slip=3, batch=4):
+    eye = jnp.eye(3, dtype=pts.dtype)[:n_slip]
+
+    def one_tri(args):
+        p, tri = args
+        obs = jnp.concatenate([p, jnp.zeros_like(p[:, :1])], 1)
+        per_slip = jax.vmap(_hs_displacement, in_axes=(None, None, 0, None))
+        return jax.vmap(per_slip, in_axes=(0, None, None, None))(obs, tri, eye, nu)  # (n,3s,3u)
+
+    g = jax.lax.map(one_tri, (pts, tris), batch_size=batch)  # (m, n, 3 slip, 3 u)
+    m, n = pts.shape[:2]
+    return jnp.transpose(g, (1, 3, 0, 2)).reshape(3 * n, n_slip * m)
+
+
+def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> jax.Array:
+    """(3 n_stations, 3 n_triangles): velocity (mm/yr) per unit slip rate (mm/yr) of each
+    triangle (strike, dip, tensile in the Nikkhoo & Walter / cutde sense of its corner order).
+    With `tensile=False` only the strike and dip columns: (3 n_stations, 2 n_triangles).
+
+    Poisson's ratio is taken as mu / (2 (lambda + mu)), celeri's expression (it equals the
+    usual lambda / (2 (lambda + mu)) when lambda = mu).
+    """
+    pts, tris = frames
+    nu = mu / (2.0 * (mu + lam))
+    return _tde_operator(jnp.asarray(pts), jnp.asarray(tris), nu, n_slip=3 if tensile else 2)
+
+
+def rotation_to_tri_slip_rate(model: BlockModel, mesh_index: int) -> np.ndarray:
+    """(2 n_triangles, 3 n_blocks): (strike, dip) slip rate of each triangle (mm/yr) implied by
+    the rotations of the blocks on either side of the segment nearest to it (celeri's rule:
+    nearest segment mid-point in degrees among the segments that the mesh replaces)."""
+    mesh = model.meshes[mesh_index]
+    sg = model.segment
+    cand = np.nonzero(
+        (sg.mesh_flag.to_numpy() != 0) & (sg.mesh_file_index.to_numpy() == mesh_index)
+    )[0]
+    if cand.size == 0:
+        raise ValueError(
+            f"mesh {mesh_index} ({mesh.mesh.path.name}): no segment has mesh_flag != 0 and "
+            f"mesh_file_index == {mesh_index}, so its triangles have no block labels"
+        )
+    mids = np.stack([sg.mid_lon.to_numpy()[cand], sg.mid_lat.to_numpy()[cand]], 1)
+    d2 = ((mesh.centroid_lonlat[:, None, :] - mids[None, :, :]) ** 2).sum(-1)
+    cs = cand[np.argmin(d2, axis=1)]
+    east = sg.east_labels.to_numpy()[cs]
+    west = sg.west_labels.to_numpy()[cs]
+    seg_az = sg.azimuth.to_numpy()[cs]
+    ts = np.where(mesh.strike > 180.0, mesh.strike - 180.0, mesh.strike)
+    p = _rotation_partials(mesh.centroid_xyz, *mesh.centroid_lonlat.T)  # (m, 2, 3)
+    sc = -np.sign(ts - 90.0)
+    tr = np.radians(ts)
+    par = sc[:, None] * np.stack([np.sin(tr), np.cos(tr)], -1)
+    perp = sc[:, None] * np.stack([-np.cos(tr), np.sin(tr)], -1)
+    sf = 1.0 / np.cos(np.radians(mesh.dip))
+    mat = np.zeros((mesh.n, 2, 3))
+    mat[:, 0] = np.einsum("tc,tck->tk", par, p)
+    mat[:, 1] = sf[:, None] * np.einsum("tc,tck->tk", perp, p)
+    ns = np.sign(90.0 - np.abs(ts - seg_az))
+    ew = ns * np.sign(ts - 90.0) * np.sign(seg_az - 90.0)
+    out = np.zeros((mesh.n, 2, model.n_blocks, 3))
+    rows = np.arange(mesh.n)
+    out[rows, :, east, :] = ew[:, None, None] * mat
+    out[rows, :, west, :] = -ew[:, None, None] * mat
+    return out.reshape(2 * mesh.n, 3 * model.n_blocks)
+
+
+def smoothing_matrix(mesh: FaultMesh) -> np.ndarray:
+    """(2 m, 2 m) distance-weighted umbrella Laplacian (Desbrun et al. 1999) of the (strike,
+    dip) slip on a mesh: for triangle i with edge neighbours j at centroid distances d_ij (m),
+    L_ii = -(2 / sum_j d_ij) sum_j 1/d_ij and L_ij = (2 / sum_j d_ij) / d_ij (1/m^2)."""
+    nb = mesh.neighbours
+    has = nb >= 0
+    c = mesh.centroid_xyz
+    d = np.where(has, np.linalg.norm(c[:, None, :] - c[np.maximum(nb, 0)], axis=-1), np.nan)
+    lead = 2.0 / np.nansum(d, axis=1)
+    inv = 1.0 / d
+    lap = np.zeros((mesh.n, mesh.n))
+    lap[np.arange(mesh.n), np.arange(mesh.n)] = -lead * np.nansum(inv, axis=1)
+    r, k = np.nonzero(has)
+    lap[r, nb[r, k]] = (lead[:, None] * inv)[r, k]
+    return np.kron(lap, np.eye(2))
+
+
+def boundary_constraints(mesh: FaultMesh) -> np.ndarray:
+    """(k, 2 m) identity rows that pin the (strike, dip) slip of the boundary triangles the
+    mesh parameters constrain (top, then bottom, then side; each flag > 0 switches its set on)."""
+    p = mesh.params
+    rows = []
+    for flag, which in (
+        (p.top_slip_rate_constraint, mesh.top),
+        (p.bot_slip_rate_constraint, mesh.bottom),
+        (p.side_slip_rate_constraint, mesh.side),
+    ):
+        if flag > 0:
+            idx = np.nonzero(which)[0]
+            rows.append(np.sort(np.concatenate([2 * idx, 2 * idx + 1])))
+    if not rows:
+        return np.zeros((0, 2 * mesh.n))
+    cols = np.concatenate(rows)
+    out = np.zeros((cols.size, 2 * mesh.n))
+    out[np.arange(cols.size), cols] = 1.0
+    return out
+
+
+def block_strain_to_velocities(model: BlockModel) -> tuple[np.ndarray, np.ndarray]:
+    """Homogeneous strain rate of flagged blocks -> station velocity (Savage et al. 2001).
+
+    Returns `(G (3 n_stations, 3 k), blocks (k,))`: columns (e_lon_lon, e_lat_lat, e_lon_lat)
+    per strain block, with celeri's signs (extension positive, shear sinistral).  The strain
+    centroid is the length-weighted mean of the ends of the segments bounding the block.
+    """
+    blk = np.nonzero(model.block.strain_rate_flag.to_numpy() > 0)[0]
+    st, sg = model.station, model.segment
+    out = np.zeros((3 * len(st), 3 * blk.size))
+    lon_r = np.radians(st.lon.to_numpy())
+    colat = np.radians(np.where(st.lat >= 0, 90.0 - st.lat, -90.0 - st.lat))
+    for i, b in enumerate(blk):
+        on = (sg.east_labels.to_numpy() == b) | (sg.west_labels.to_numpy() == b)
+        w = np.r_[sg.length.to_numpy()[on], sg.length.to_numpy()[on]]
+        clon = np.sum(w * np.r_[sg.lon1.to_numpy()[on], sg.lon2.to_numpy()[on]]) / w.sum()
+        clat = np.sum(w * np.r_[sg.lat1.to_numpy()[on], sg.lat2.to_numpy()[on]]) / w.sum()
+        cco = np.radians(90.0 - clat if clat >= 0 else -90.0 - clat)
+        sel = np.nonzero(st.block_label.to_numpy() == b)[0]
+        dlon = EARTH_RADIUS * (lon_r[sel] - np.radians(clon)) * np.sin(cco)
+        dlat = EARTH_RADIUS * (colat[sel] - cco)
+        out[3 * sel, 3 * i] = dlon
+        out[3 * sel + 1, 3 * i + 1] = -dlat
+        out[3 * sel, 3 * i + 2] = dlat
+        out[3 * sel + 1, 3 * i + 2] = dlon
+    return out, blk
+
+
+def mogi_to_velocities(model: BlockModel) -> np.ndarray:
+    """(3 n_stations, n_sources): surface velocity per unit volume-change rate of each Mogi
+    source (Segall 2010, eq. 7.14), at geodesic distance and azimuth."""
+    st, mg = model.station, model.mogi
+    out = np.zeros((3 * len(st), len(mg)))
+    if len(mg) == 0:
+        return out
+    mu, lam = model.config.material_mu, model.config.material_lambda
+    nu = mu / (2.0 * (lam + mu))
+    for i in range(len(mg)):
+        depth = 1e3 * float(mg.depth.iloc[i])
+        n = len(st)
+        az, _, r = GEOD.inv(
+            np.full(n, mg.lon.iloc[i]),
+            np.full(n, mg.lat.iloc[i]),
+            st.lon.to_numpy(),
+            st.lat.to_numpy(),
+        )
+        c = (1.0 - nu) / np.pi / (r**2 + depth**2) ** 1.5
+        ur = c * r
+        out[2::3, i] = c * depth
+        out[0::3, i] = ur * np.sin(np.radians(az))
+        out[1::3, i] = ur * np.cos(np.radians(az))
+    return out
+
+
+def block_motion_constraints(model: BlockModel) -> tuple[np.ndarray, np.ndarray]:
+    """A priori block rotations: `(G (3 k, 3 n_blocks), d (3 k,))` for blocks with
+    `rotation_flag == 1`; d in mrad/yr from the Euler pole (degrees) and rate (degrees/Myr)."""
+    b = model.block
+    idx = np.nonzero(b.rotation_flag.to_numpy() == 1)[0]
+    g = np.zeros((3 * idx.size, 3 * model.n_blocks))
+    for i, k in enumerate(idx):
+        g[3 * i : 3 * i + 3, 3 * k : 3 * k + 3] = np.eye(3)
+    x, y, z = sph2cart(
+        b.euler_lon.to_numpy()[idx],
+        b.euler_lat.to_numpy()[idx],
+        np.radians(b.rotation_rate.to_numpy()[idx]),
+    )
+    d = 1e-3 * np.stack([x, y, z], 1).reshape(-1)
+    return g, d
+
+
+def slip_rate_constraints(model: BlockModel, rotation_to_slip: np.ndarray):
+    """Rows of the rotation-to-slip-rate operator for flagged segment rates, and their data
+    (mm/yr): `(G (k, 3 n_blocks), d (k,))`."""
+    sg = model.segment
+    flags = np.stack([sg.ss_rate_flag, sg.ds_rate_flag, sg.ts_rate_flag], 1).reshape(-1)
+    rates = np.stack([sg.ss_rate, sg.ds_rate, sg.ts_rate], 1).reshape(-1)
+    idx = np.nonzero(flags == 1)[0]
+    return rotation_to_slip[idx], rates[idx]
+
+
+def eigenmodes(mesh: FaultMesh, n_modes: int, *, nu: float = 2.5, length_scale: float = 0.2):
+    """Leading `n_modes` eigenvectors `(m, n_modes)` of a Matern covariance between triangle
+    centroids (Karhunen-Loeve modes of slip), largest eigenvalue first.
+
+    The Matern length is `length_scale` times the mesh diameter (largest centroid distance).
+    Computed with SciPy's LAPACK `eigh` (float64) so that eigenvector signs are LAPACK's.
+    """
+    import scipy.linalg
+    from scipy.spatial.distance import pdist, squareform
+
+    if nu != 2.5:
+        raise ValueError("eigenmodes: only the Matern nu = 2.5 kernel is implemented")
+    d = squareform(pdist(mesh.centroid_xyz))
+    ell = length_scale * d.max()
+    r = np.sqrt(5.0) * d / ell
+    k = (1.0 + r + r**2 / 3.0) * np.exp(-r)
+    m = k.shape[0]
+    n_modes = min(n_modes, m)
+    _, vec = scipy.linalg.eigh(k, subset_by_index=[m - n_modes, m - 1])
+    return vec[:, ::-1]

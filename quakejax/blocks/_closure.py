@@ -110,7 +110,6 @@ def _locate(c: Closure, lon, lat, chunk):
 def _left_reference(vertices, loop, eps_deg=1e-4):
     """A point just left of the longest edge of a loop (degrees)."""
     a, b = vertices[loop], vertices[np.roll(loop, -1)]
-    az = azimuth(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
     length = np.hypot(_wrap180(b[:, 0] - a[:, 0]) * np.cos(np.radians(a[:, 1])), b[:, 1] - a[:, 1])
     k = int(np.argmax(length))
     # Midpoint of the edge on the sphere, then a small step to the left (azimuth - 90).

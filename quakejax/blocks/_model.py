@@ -66,7 +66,10 @@ class FaultMesh:
     - `corners (m, 3, 3)`: per triangle, its vertices' (lon, lat, depth-km).
     - `centroid_lonlat (m, 2)`: mean vertex longitude and latitude (degrees).
     - `centroid_xyz (m, 3)`: mean geocentric position of the vertices at their depths (m).
-    - `strike (m,)`, `dip (m,)`: degrees, from the triangle's normal in (lon, lat, depth) space.
+    - `strike (m,)`, `dip (m,)`: degrees, celeri's values: from the normal of the triangle in
+      (lon radians, lat radians, depth / Earth radius) space, so only approximately the
+      geometric strike and dip (longitudes are not scaled by cos(lat)), and a dip over 90
+      where the corner order makes the normal point down.
     - `neighbours (m, 3)`: the triangle across each side, -1 on the boundary.
     - `top`, `bottom`, `side (m,)`: boundary triangles along the top, bottom and lateral edges.
     """

@@ -49,8 +49,11 @@ def _rotation_partials(xyz, lon, lat):
     return out
 
 
-def rotation_to_velocities(model: BlockModel) -> np.ndarray:
+def rotation_to_velocities(model) -> np.ndarray:
     """(3 n_stations, 3 n_blocks): station velocity (mm/yr) per block rotation (mrad/yr).
+
+    `model`: a `BlockModel`, or any object with a `station` table (lon, lat, block_label)
+    and `n_blocks`.
 
     Each station moves with its own block; the up rows are zero (rigid rotation on a sphere).
     """
@@ -117,8 +120,11 @@ def _omerc(lon1, lat1, lon2, lat2):
     )
 
 
-def segment_frames(model: BlockModel, *, progress=None):
+def segment_frames(model, *, progress=None):
     """Stations in each segment's Okada frame, before the dip-dependent shift.
+
+    `model`: a `BlockModel`, or any object with `segment` (lon1, lat1, lon2, lat2) and
+    `station` (lon, lat) tables, longitudes in degrees.
 
     Returns `(x (s, n), y (s, n), length (s,))` in metres: x along strike from the segment's
     projected mid-point, y to the left of strike, and the projected segment length.
@@ -169,15 +175,56 @@ def _okada_segment(x, y, depth, dip, length, azimuth, alpha):
     return jnp.where(live, out, 0.0)
 
 
+# Sources per compiled call: every chunk has the same shape, so one compilation serves all
+# segments (and all meshes) of a model with the same number of stations.
+SOURCE_CHUNK = 128
+
+
+def _chunks(n, chunk):
+    return [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+
+
+def _pad_rows(a, size):
+    """Pad axis 0 of `a` to `size` by repeating its first row (a valid source)."""
+    xp = np if isinstance(a, np.ndarray) else jnp
+    if a.shape[0] == size:
+        return a
+    reps = xp.broadcast_to(a[:1], (size - a.shape[0],) + a.shape[1:])
+    return xp.concatenate([a, reps], 0)
+
+
+def _by_chunks(fn, args, n_sources, n_points, width):
+    """Run `fn(*chunk_args) -> (n_points, 3, chunk, width)` over fixed-size source chunks.
+
+    With NumPy arguments the chunks are sliced and gathered in NumPy (no small JAX programs
+    per slice); with JAX arguments (e.g. under `grad`) in JAX.
+    """
+    size = min(SOURCE_CHUNK, n_sources)
+    concrete = all(isinstance(a, np.ndarray) for a in args)
+    if concrete:
+        out = np.empty((n_points, 3, n_sources, width))
+        pending = []
+        for a, b in _chunks(n_sources, SOURCE_CHUNK):
+            pending.append((a, b, fn(*(_pad_rows(x[a:b], size) for x in args))))
+        for a, b, r in pending:  # dispatch everything first, then wait
+            out[:, :, a:b] = np.asarray(r)[:, :, : b - a]
+        return out.reshape(3 * n_points, width * n_sources)
+    parts = [
+        fn(*(_pad_rows(x[a:b], size) for x in args))[:, :, : b - a]
+        for a, b in _chunks(n_sources, SOURCE_CHUNK)
+    ]
+    g = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=2)
+    return g.reshape(3 * n_points, width * n_sources)
+
+
 @functools.partial(backend_jit, static_argnames=("batch",))
-def _okada_operator(xs, ys, depth_m, dip, length, azimuth, alpha, batch=8):
+def _okada_chunk(xs, ys, depth_m, dip, length, azimuth, alpha, batch=8):
     per = jax.lax.map(
         lambda a: _okada_segment(*a, alpha),
         (xs, ys, depth_m, dip, length, azimuth),
         batch_size=batch,
     )  # (s, n, 3, 3)
-    s, n = xs.shape
-    return jnp.transpose(per, (1, 2, 0, 3)).reshape(3 * n, 3 * s)
+    return jnp.transpose(per, (1, 2, 0, 3))  # (n, 3 disp, s, 3 slip)
 
 
 def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
@@ -189,15 +236,20 @@ def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
     """
     xs, ys, length = frames
     alpha = (lam + mu) / (lam + 2.0 * mu)
-    return _okada_operator(
-        jnp.asarray(xs),
-        jnp.asarray(ys),
-        1e3 * jnp.abs(jnp.asarray(depth_km)),
-        jnp.asarray(dip_deg),
-        jnp.asarray(length),
-        jnp.asarray(azimuth_deg),
-        alpha,
+
+    def arr(v):
+        return v if isinstance(v, jax.Array) else np.asarray(v, dtype=float)
+
+    args = (
+        np.asarray(xs),
+        np.asarray(ys),
+        1e3 * abs(arr(depth_km)),
+        arr(dip_deg),
+        np.asarray(length),
+        np.asarray(azimuth_deg, dtype=float),
     )
+    ns, n = xs.shape
+    return _by_chunks(lambda *c: _okada_chunk(*c, alpha), args, ns, n, 3)
 
 
 # -- triangles -----------------------------------------------------------------------------
@@ -239,7 +291,7 @@ def triangle_frames(model: BlockModel, mesh: FaultMesh, *, chunk: int = 256):
 
 
 @functools.partial(backend_jit, static_argnames=("n_slip", "batch"))
-def _tde_operator(pts, tris, nu, n_slip=3, batch=4):
+def _tde_chunk(pts, tris, nu, n_slip=3, batch=4):
     eye = jnp.eye(3, dtype=pts.dtype)[:n_slip]
 
     def one_tri(args):
@@ -248,12 +300,11 @@ def _tde_operator(pts, tris, nu, n_slip=3, batch=4):
         per_slip = jax.vmap(_hs_displacement, in_axes=(None, None, 0, None))
         return jax.vmap(per_slip, in_axes=(0, None, None, None))(obs, tri, eye, nu)  # (n,3s,3u)
 
-    g = jax.lax.map(one_tri, (pts, tris), batch_size=batch)  # (m, n, 3 slip, 3 u)
-    m, n = pts.shape[:2]
-    return jnp.transpose(g, (1, 3, 0, 2)).reshape(3 * n, n_slip * m)
+    g = jax.lax.map(one_tri, (pts, tris), batch_size=batch)  # (m, n, slip, u)
+    return jnp.transpose(g, (1, 3, 0, 2))  # (n, u, m, slip)
 
 
-def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> jax.Array:
+def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> np.ndarray:
     """(3 n_stations, 3 n_triangles): velocity (mm/yr) per unit slip rate (mm/yr) of each
     triangle (strike, dip, tensile in the Nikkhoo & Walter / cutde sense of its corner order).
     With `tensile=False` only the strike and dip columns: (3 n_stations, 2 n_triangles).
@@ -263,7 +314,15 @@ def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> jax.Array:
     """
     pts, tris = frames
     nu = mu / (2.0 * (mu + lam))
-    return _tde_operator(jnp.asarray(pts), jnp.asarray(tris), nu, n_slip=3 if tensile else 2)
+    k = 3 if tensile else 2
+    m, n = pts.shape[:2]
+    return _by_chunks(
+        lambda p, t: _tde_chunk(p, t, nu, n_slip=k),
+        (np.asarray(pts), np.asarray(tris)),
+        m,
+        n,
+        k,
+    )
 
 
 def rotation_to_tri_slip_rate(model: BlockModel, mesh_index: int) -> np.ndarray:
@@ -305,21 +364,26 @@ def rotation_to_tri_slip_rate(model: BlockModel, mesh_index: int) -> np.ndarray:
     return out.reshape(2 * mesh.n, 3 * model.n_blocks)
 
 
-def smoothing_matrix(mesh: FaultMesh) -> np.ndarray:
-    """(2 m, 2 m) distance-weighted umbrella Laplacian (Desbrun et al. 1999) of the (strike,
-    dip) slip on a mesh: for triangle i with edge neighbours j at centroid distances d_ij (m),
-    L_ii = -(2 / sum_j d_ij) sum_j 1/d_ij and L_ij = (2 / sum_j d_ij) / d_ij (1/m^2)."""
+def smoothing_matrix(mesh: FaultMesh):
+    """(2 m, 2 m) sparse distance-weighted umbrella Laplacian (Desbrun et al. 1999) of the
+    (strike, dip) slip on a mesh: for triangle i with edge neighbours j at centroid distances
+    d_ij (m), L_ii = -(2 / sum_j d_ij) sum_j 1/d_ij and L_ij = (2 / sum_j d_ij) / d_ij
+    (1/m^2).  Returns a `scipy.sparse.csr_matrix`."""
+    import scipy.sparse
+
     nb = mesh.neighbours
     has = nb >= 0
     c = mesh.centroid_xyz
     d = np.where(has, np.linalg.norm(c[:, None, :] - c[np.maximum(nb, 0)], axis=-1), np.nan)
     lead = 2.0 / np.nansum(d, axis=1)
     inv = 1.0 / d
-    lap = np.zeros((mesh.n, mesh.n))
-    lap[np.arange(mesh.n), np.arange(mesh.n)] = -lead * np.nansum(inv, axis=1)
+    n = mesh.n
     r, k = np.nonzero(has)
-    lap[r, nb[r, k]] = (lead[:, None] * inv)[r, k]
-    return np.kron(lap, np.eye(2))
+    rows = np.r_[np.arange(n), r]
+    cols = np.r_[np.arange(n), nb[r, k]]
+    vals = np.r_[-lead * np.nansum(inv, axis=1), (lead[:, None] * inv)[r, k]]
+    lap = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
+    return scipy.sparse.kron(lap, scipy.sparse.eye(2), format="csr")
 
 
 def boundary_constraints(mesh: FaultMesh) -> np.ndarray:

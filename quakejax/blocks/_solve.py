@@ -34,7 +34,7 @@ def _progress(iterable, desc, enabled):
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, leave=False)
+    return tqdm(total=len(iterable), desc=desc, leave=False)
 
 
 @dataclasses.dataclass
@@ -51,8 +51,6 @@ class Operators:
     mogi_to_velocities: np.ndarray
     tde_to_velocities: list  # per mesh (3 n_sta, 2 n_tri): strike and dip columns only
     rotation_to_tri_slip_rate: list  # per mesh (2 n_tri, 3 n_blocks)
-    smoothing: list  # per mesh (2 n_tri, 2 n_tri)
-    boundary: list  # per mesh (k, 2 n_tri)
     eigenvectors: list  # per mesh (n_tri, n_modes) or None
 
     def arrays(self) -> dict:
@@ -116,19 +114,11 @@ def build_operators(
                 return Operators.from_arrays(dict(z), len(model.meshes))
     cfg = model.config
     mu, lam = cfg.material_mu, cfg.material_lambda
-    steps = ["rotation", "segments (Okada)"] + [
-        f"mesh {i} ({m.mesh.path.name}, {m.n} triangles)" for i, m in enumerate(mesh_list)
-    ]
-    bar = _progress(steps, "block operators", progress)
-    it = iter(bar)
-    next(it)
-    r2v = ops.rotation_to_velocities(model)
-    r2s = ops.rotation_to_slip_rate(model)
-    next(it)
-    frames = ops.segment_frames(model)
     sg = model.segment
-    okada = np.asarray(
-        ops.okada_to_velocities(
+
+    def segments():
+        frames = ops.segment_frames(model)
+        g = ops.okada_to_velocities(
             frames,
             sg.locking_depth.to_numpy(),
             sg.dip.to_numpy(),
@@ -136,25 +126,36 @@ def build_operators(
             mu=mu,
             lam=lam,
         )
-    )
-    tde, tri_rate, smooth, bound, vecs = [], [], [], [], []
-    for i, mesh in enumerate(mesh_list):
-        next(it)
-        tde.append(
-            np.asarray(
-                ops.tde_to_velocities(
-                    ops.triangle_frames(model, mesh), mu=mu, lam=lam, tensile=False
-                )
-            )
-        )
-        tri_rate.append(ops.rotation_to_tri_slip_rate(model, i))
-        smooth.append(ops.smoothing_matrix(mesh))
-        bound.append(ops.boundary_constraints(mesh))
-        if eigen:
-            n = max(mesh.params.n_modes_strike_slip, mesh.params.n_modes_dip_slip)
-            vecs.append(ops.eigenmodes(mesh, n))
-        else:
-            vecs.append(None)
+        return np.asarray(g)
+
+    # The segment (Okada) and mesh (TDE) operators are independent: build them in two
+    # threads, so that one's compilation and projections overlap the other's kernels.
+    from concurrent.futures import ThreadPoolExecutor
+
+    steps = ["segments (Okada)"] + [
+        f"mesh {i} ({m.mesh.path.name}, {m.n} triangles)" for i, m in enumerate(mesh_list)
+    ]
+    bar = _progress(range(len(steps)), "block operators", progress)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        okada_future = pool.submit(segments)
+        r2v = ops.rotation_to_velocities(model)
+        r2s = ops.rotation_to_slip_rate(model)
+        tde, tri_rate, vecs = [], [], []
+        for i, mesh in enumerate(mesh_list):
+            frames = ops.triangle_frames(model, mesh)
+            tde.append(np.asarray(ops.tde_to_velocities(frames, mu=mu, lam=lam, tensile=False)))
+            tri_rate.append(ops.rotation_to_tri_slip_rate(model, i))
+            if eigen:
+                n = max(mesh.params.n_modes_strike_slip, mesh.params.n_modes_dip_slip)
+                vecs.append(ops.eigenmodes(mesh, n))
+            else:
+                vecs.append(None)
+            if progress:
+                bar.update(1)
+        okada = okada_future.result()
+    if progress:
+        bar.update(1)
+        bar.close()
     strain, strain_blocks = ops.block_strain_to_velocities(model)
     out = Operators(
         rotation_to_velocities=r2v,
@@ -167,8 +168,6 @@ def build_operators(
         mogi_to_velocities=ops.mogi_to_velocities(model),
         tde_to_velocities=tde,
         rotation_to_tri_slip_rate=tri_rate,
-        smoothing=smooth,
-        boundary=bound,
         eigenvectors=vecs,
     )
     if path is not None:
@@ -190,30 +189,94 @@ def eigen_slip_basis(mesh, vectors) -> np.ndarray:
 
 @dataclasses.dataclass
 class LinearSystem:
-    """Dense G (rows x cols), data d and weights w, with the column ranges of each part."""
+    """The weighted least-squares problem as row blocks.
 
-    G: np.ndarray
-    d: np.ndarray
-    w: np.ndarray
+    `rows`: list of `(name, G_k, d_k, w_k)`, with `G_k` a dense array or a SciPy sparse
+    matrix of `n_columns` columns; the first block is the stations (3 rows each).
+    `columns`: name -> (start, stop) of each part of the state vector.
+    """
+
+    rows: list
     columns: dict
+    n_columns: int
     n_stations: int
+
+    @property
+    def station_G(self) -> np.ndarray:
+        return self.rows[0][1]
+
+    @property
+    def G(self) -> np.ndarray:
+        """The whole operator, dense (for inspection; the solve never forms it)."""
+        return np.concatenate([_dense(g) for _, g, _, _ in self.rows])
+
+    @property
+    def d(self) -> np.ndarray:
+        return np.concatenate([d for _, _, d, _ in self.rows])
+
+    @property
+    def w(self) -> np.ndarray:
+        return np.concatenate([w for _, _, _, w in self.rows])
+
+    def column_scale(self, *, skip_vertical: bool = True) -> np.ndarray:
+        """Largest |G| in each column (station up rows left out if `skip_vertical`)."""
+        out = np.zeros(self.n_columns)
+        for k, (_, g, _, _) in enumerate(self.rows):
+            if k == 0 and skip_vertical:
+                keep = np.ones(g.shape[0], bool)
+                keep[2::3] = False
+                g = g[keep]
+            if g.shape[0]:
+                a = abs(g).max(axis=0)
+                out = np.maximum(out, np.asarray(_dense(a)).reshape(-1))
+        return out
+
+    def normal_equations(self) -> tuple[np.ndarray, np.ndarray]:
+        """(G^T W G upper triangle, G^T W d); dense blocks by a symmetric rank-k update."""
+        from scipy.linalg.blas import dsyrk
+
+        n = np.zeros((self.n_columns, self.n_columns))
+        rhs = np.zeros(self.n_columns)
+        for _, g, d, w in self.rows:
+            keep = w > 0
+            if not keep.any():
+                continue
+            if hasattr(g, "tocsr"):
+                g = g.tocsr()[np.nonzero(keep)[0]]
+                gw = g.multiply(w[keep][:, None]).tocsr()
+                n += np.triu((g.T @ gw).toarray())
+                rhs += np.asarray(gw.T @ d[keep]).reshape(-1)
+            else:
+                g = g[keep]
+                sw = np.sqrt(w[keep])
+                a = np.asfortranarray(g * sw[:, None])
+                n += dsyrk(1.0, a, trans=1, lower=0)
+                rhs += g.T @ (w[keep] * d[keep])
+        return n, rhs
+
+
+def _dense(a):
+    return a.toarray() if hasattr(a, "toarray") else np.asarray(a)
 
 
 def assemble(model: BlockModel, op: Operators, *, mode: str = "tde") -> LinearSystem:
     """The weighted least-squares system for `mode` = "tde" (triangle slip rates with
     Laplacian smoothing), "eigen" (eigenmode coefficients) or "segments" (no meshes, no strain
     or Mogi columns; celeri's "no TDE" problem)."""
+    import scipy.sparse
+
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     cfg, st = model.config, model.station
     n_sta, nb = len(st), model.n_blocks
     cols = {"rotation": (0, 3 * nb)}
     ncol = 3 * nb
-    mesh_cols = []
+    bases = []
     if mode != "segments":
         for i, mesh in enumerate(model.meshes):
-            k = 2 * mesh.n if mode == "tde" else eigen_slip_basis(mesh, op.eigenvectors[i]).shape[1]
-            mesh_cols.append((ncol, ncol + k))
+            basis = None if mode == "tde" else eigen_slip_basis(mesh, op.eigenvectors[i])
+            bases.append(basis)
+            k = 2 * mesh.n if basis is None else basis.shape[1]
             cols[f"mesh{i}"] = (ncol, ncol + k)
             ncol += k
         ns = op.block_strain_rate_to_velocities.shape[1]
@@ -222,86 +285,97 @@ def assemble(model: BlockModel, op: Operators, *, mode: str = "tde") -> LinearSy
         nm = op.mogi_to_velocities.shape[1]
         cols["mogi"] = (ncol, ncol + nm)
         ncol += nm
-    blocks_rows, d_rows, w_rows = [], [], []
-    # Stations.
+    rows = []
+    # Stations: rigid rotation minus the elastic effect of fully locked segments (backslip).
     gs = np.zeros((3 * n_sta, ncol))
     gs[:, : 3 * nb] = (
         op.rotation_to_velocities - op.slip_rate_to_okada_to_velocities @ op.rotation_to_slip_rate
     )
     if mode != "segments":
-        for i, mesh in enumerate(model.meshes):
-            a, b = mesh_cols[i]
-            if mode == "tde":
-                gs[:, a:b] = -op.tde_to_velocities[i]
-            else:
-                gs[:, a:b] = -op.tde_to_velocities[i] @ eigen_slip_basis(mesh, op.eigenvectors[i])
+        for i, basis in enumerate(bases):
+            a, b = cols[f"mesh{i}"]
+            gs[:, a:b] = (
+                -op.tde_to_velocities[i] if basis is None else -op.tde_to_velocities[i] @ basis
+            )
         a, b = cols["strain"]
         gs[:, a:b] = op.block_strain_rate_to_velocities
         a, b = cols["mogi"]
         gs[:, a:b] = op.mogi_to_velocities
-    blocks_rows.append(gs)
-    d_rows.append(np.stack([st.east_vel, st.north_vel, st.up_vel], 1).reshape(-1))
     up_w = 1.0 / st.up_sig.to_numpy() ** 2 if cfg.include_vertical_velocity else np.zeros(n_sta)
-    w_rows.append(
-        np.stack(
-            [1.0 / st.east_sig.to_numpy() ** 2, 1.0 / st.north_sig.to_numpy() ** 2, up_w], 1
-        ).reshape(-1)
+    rows.append(
+        (
+            "stations",
+            gs,
+            np.stack([st.east_vel, st.north_vel, st.up_vel], 1).reshape(-1),
+            np.stack(
+                [1.0 / st.east_sig.to_numpy() ** 2, 1.0 / st.north_sig.to_numpy() ** 2, up_w], 1
+            ).reshape(-1),
+        )
     )
+
+    def padded(g, a, b):
+        g = scipy.sparse.csr_matrix(g)
+        left = scipy.sparse.csr_matrix((g.shape[0], a))
+        right = scipy.sparse.csr_matrix((g.shape[0], ncol - b))
+        return scipy.sparse.hstack([left, g, right], format="csr")
+
     # A priori block rotations and segment slip rates.
     g, d = op.block_motion_constraints
-    gb = np.zeros((g.shape[0], ncol))
-    gb[:, : 3 * nb] = g
-    blocks_rows.append(gb)
-    d_rows.append(d)
-    w_rows.append(np.full(g.shape[0], cfg.block_constraint_weight if mode != "segments" else 1.0))
+    weight = cfg.block_constraint_weight if mode != "segments" else 1.0
+    rows.append(("block_constraints", padded(g, 0, 3 * nb), d, np.full(len(d), weight)))
     g, d = op.slip_rate_constraints
-    gr = np.zeros((g.shape[0], ncol))
-    gr[:, : 3 * nb] = g
-    blocks_rows.append(gr)
-    d_rows.append(d)
-    w_rows.append(np.full(g.shape[0], cfg.slip_constraint_weight))
-    # Mesh regularisation.
-    if mode != "segments":
-        for i, mesh in enumerate(model.meshes):
-            a, b = mesh_cols[i]
-            p = mesh.params
-            if mode == "tde":
-                gm = np.zeros((2 * mesh.n, ncol))
-                gm[:, a:b] = op.smoothing[i]
-                blocks_rows.append(gm)
-                d_rows.append(np.zeros(2 * mesh.n))
-                w_rows.append(np.full(2 * mesh.n, p.smoothing_weight))
-                bc = op.boundary[i]
-                gc = np.zeros((bc.shape[0], ncol))
-                gc[:, a:b] = bc
-                blocks_rows.append(gc)
-                d_rows.append(np.zeros(bc.shape[0]))
-                w_rows.append(np.full(bc.shape[0], cfg.tri_con_weight))
-            else:
-                bc = op.boundary[i] @ eigen_slip_basis(mesh, op.eigenvectors[i])
-                gc = np.zeros((bc.shape[0], ncol))
-                gc[:, a:b] = p.eigenmode_slip_rate_constraint_weight * bc
-                blocks_rows.append(gc)
-                d_rows.append(np.zeros(bc.shape[0]))
-                w_rows.append(np.full(bc.shape[0], p.bot_slip_rate_weight))
-    return LinearSystem(
-        G=np.concatenate(blocks_rows),
-        d=np.concatenate(d_rows),
-        w=np.concatenate(w_rows),
-        columns=cols,
-        n_stations=n_sta,
+    rows.append(
+        (
+            "slip_rate_constraints",
+            padded(g, 0, 3 * nb),
+            d,
+            np.full(len(d), cfg.slip_constraint_weight),
+        )
     )
+    # Mesh regularisation: smoothing and boundary rows (slip rates), or weighted boundary rows
+    # of the eigenmode expansion.
+    if mode != "segments":
+        for i, (mesh, basis) in enumerate(zip(model.meshes, bases, strict=True)):
+            a, b = cols[f"mesh{i}"]
+            p = mesh.params
+            bc = ops.boundary_constraints(mesh)
+            if basis is None:
+                lap = ops.smoothing_matrix(mesh)
+                rows.append(
+                    (
+                        f"mesh{i}_smoothing",
+                        padded(lap, a, b),
+                        np.zeros(lap.shape[0]),
+                        np.full(lap.shape[0], p.smoothing_weight),
+                    )
+                )
+                rows.append(
+                    (
+                        f"mesh{i}_boundary",
+                        padded(bc, a, b),
+                        np.zeros(bc.shape[0]),
+                        np.full(bc.shape[0], cfg.tri_con_weight),
+                    )
+                )
+            else:
+                rows.append(
+                    (
+                        f"mesh{i}_boundary",
+                        padded(p.eigenmode_slip_rate_constraint_weight * (bc @ basis), a, b),
+                        np.zeros(bc.shape[0]),
+                        np.full(bc.shape[0], p.bot_slip_rate_weight),
+                    )
+                )
+    return LinearSystem(rows=rows, columns=cols, n_columns=ncol, n_stations=n_sta)
 
 
 def solve_normal(system: LinearSystem) -> np.ndarray:
-    """x minimising sum w (G x - d)^2 by Cholesky on the normal equations (float64)."""
-    keep = system.w > 0
-    g = system.G[keep]
-    w = system.w[keep]
-    gw = g * w[:, None]
-    n = gw.T @ g
-    rhs = gw.T @ system.d[keep]
-    return scipy.linalg.solve(n, rhs, assume_a="pos")
+    """x minimising sum w (G x - d)^2: Cholesky of the normal equations in float64 (celeri's
+    method; the very large constraint weights make them ill-conditioned, but the Cholesky
+    factor exists and the solution matches celeri's to its printed precision)."""
+    n, rhs = system.normal_equations()
+    factor = scipy.linalg.cho_factor(n, lower=False, overwrite_a=True, check_finite=False)
+    return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
 
 
 @dataclasses.dataclass
@@ -347,7 +421,7 @@ class BlockSolution:
     @property
     def predicted(self) -> np.ndarray:
         n = self.n_stations
-        return (self.system.G[: 3 * n] @ self.state).reshape(n, 3)
+        return (self.system.station_G @ self.state).reshape(n, 3)
 
     @property
     def observed(self) -> np.ndarray:

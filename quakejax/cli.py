@@ -446,6 +446,8 @@ def cmd_blocks_solve(args) -> int:
 
     cfg_path = pathlib.Path(args.config)
     cache = None if args.no_cache else (args.cache_dir or blocks.default_cache_dir())
+    if not args.no_compile_cache:
+        blocks.enable_compilation_cache()
     sol = blocks.solve(
         cfg_path, mode=args.mode, cache_dir=cache, progress=not args.json or args.verbose
     )
@@ -592,6 +594,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bs.add_argument("--cache-dir", default=None, help="operator cache (default ~/.cache/quakejax)")
     bs.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    bs.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="do not keep JAX's compiled kernels on disk (~/.cache/quakejax/jax)",
+    )
     bs.add_argument("--verbose", action="store_true", help="progress bar with --json too")
     bs.set_defaults(func=cmd_blocks_solve)
     return ap

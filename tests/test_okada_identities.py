@@ -129,3 +129,17 @@ def test_float32_error_against_float64(rng):
     err_u = np.abs(np.asarray(u32, np.float64) - u64).max() / np.abs(u64).max()
     err_g = np.abs(np.asarray(g32, np.float64) - g64).max() / np.abs(g64).max()
     assert err_u < 1e-4 and err_g < 1e-4, (err_u, err_g)
+
+
+@pytest.mark.parametrize("dip", [90.0, 63.0, 20.0, 110.0])
+def test_surface_only_kernel_equals_dc3d_at_z0(rng, dip):
+    """`_dc3d_surface_unit` (part B only: the real and image part-A terms cancel at z = 0)
+    equals the displacement rows of the full DC3D evaluation, including points on the trace
+    extension and a fault edge."""
+    from quakejax.okada._dc3d import _dc3d_surface_unit, _dc3d_unit
+
+    alpha, depth, al, aw = 2.0 / 3.0, 12.0, (-8.0, 9.0), (-6.0, 0.0)
+    xy = np.r_[rng.uniform(-40, 40, (200, 2)), [[0.0, 0.0], [20.0, 0.0], [-8.0, 3.0]]]
+    surf = jax.vmap(lambda p: _dc3d_surface_unit(p[0], p[1], alpha, depth, dip, *al, *aw))(xy)
+    full = jax.vmap(lambda p: _dc3d_unit(p[0], p[1], 0.0, alpha, depth, dip, *al, *aw)[0])(xy)
+    np.testing.assert_allclose(surf, full[..., :3], rtol=1e-10, atol=1e-14)

@@ -19,6 +19,7 @@ degrees/Myr for Euler poles), km for locking depths, degrees for positions and d
 from ._closure import Closure as Closure
 from ._closure import ClosureError as ClosureError
 from ._closure import close_blocks as close_blocks
+from ._geometry import GeometryMisfit as GeometryMisfit
 from ._io import BlockConfig as BlockConfig
 from ._io import BlockFileError as BlockFileError
 from ._io import MeshParameters as MeshParameters
@@ -58,5 +59,6 @@ from ._solve import Operators as Operators
 from ._solve import assemble as assemble
 from ._solve import build_operators as build_operators
 from ._solve import default_cache_dir as default_cache_dir
+from ._solve import enable_compilation_cache as enable_compilation_cache
 from ._solve import solve as solve
 from ._solve import solve_normal as solve_normal

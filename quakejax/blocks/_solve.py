@@ -94,6 +94,22 @@ def default_cache_dir() -> Path:
     return Path(base) / "blocks"
 
 
+def enable_compilation_cache(folder=None) -> Path:
+    """Keep JAX's compiled kernels on disk (default `~/.cache/quakejax/jax`), so that a new
+    process does not recompile the Okada and TDE kernels (a few seconds each on a CPU).
+
+    This sets JAX's global `jax_compilation_cache_dir`; the command line does it, the library
+    never does it by itself.
+    """
+    import jax
+
+    folder = Path(folder) if folder is not None else default_cache_dir().parent / "jax"
+    folder.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    return folder
+
+
 def build_operators(
     model: BlockModel,
     *,

@@ -7,6 +7,7 @@ solutions (`tests/reference` of brendanjmeade/celeri, in $QUAKEJAX_DATA/blocks/c
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import types
@@ -359,8 +360,9 @@ def test_cli_blocks_solve_json_and_cache(synthetic, tmp_path, capsys):
     assert first["n_stations"] == 240 and first["wall_s"] > 0
     assert set(first) >= {"residual_rms_mm_per_yr", "residual_mean_abs_mm_per_yr"}
     assert len(list((tmp_path / "cache").glob("operators-*.npz"))) == 1
-    assert main(args) == 0  # from the cache
+    assert main(args + ["--plot", str(tmp_path / "map.png")]) == 0  # from the cache
     second = json.loads(capsys.readouterr().out)
+    assert (tmp_path / "map.png").stat().st_size > 10_000
     assert second["residual_rms_mm_per_yr"] == pytest.approx(first["residual_rms_mm_per_yr"])
     tables = {p.name for p in (tmp_path / "out").iterdir()}
     assert tables == {"blocks.csv", "segments.csv", "stations.csv"}
@@ -390,13 +392,19 @@ def _reference(name):
     return np.loadtxt(p, ndmin=2) if p.stat().st_size else np.zeros((0, 0))
 
 
+@functools.lru_cache(maxsize=2)
+def _celeri_model(name):
+    """Model and operators (eigenmodes included) of a celeri test config, built once."""
+    model = blocks.build_model(CELERI / "tests" / "configs" / f"{name}.json")
+    return model, blocks.build_operators(model, eigen=True)
+
+
 @pytest.fixture(scope="module", params=["test_wna_config", "test_japan_config"])
 def celeri_case(request):
     if not (CELERI / "tests" / "reference").is_dir():
         pytest.skip(f"celeri block-model data not found at {CELERI} (set QUAKEJAX_DATA)")
     name = request.param
-    model = blocks.build_model(CELERI / "tests" / "configs" / f"{name}.json")
-    op = blocks.build_operators(model, eigen=True)
+    model, op = _celeri_model(name)
     mesh = model.meshes[0]
     cfg = model.config
     tde3 = np.asarray(
@@ -455,8 +463,9 @@ def test_celeri_reference_dense_solutions(name, mode):
     """celeri's dense solutions, each parameter scaled by its column's largest |G| (station
     up rows excluded), to the reference's tolerance (rtol 1e-3)."""
     flags = {"eigen": "True-True", "tde": "False-True", "segments": "False-False"}[mode]
-    sol = blocks.solve(CELERI / "tests" / "configs" / f"{name}.json", mode=mode)
-    got = sol.state * sol.system.column_scale()
+    model, op = _celeri_model(name)
+    system = blocks.assemble(model, op, mode=mode)
+    got = blocks.solve_normal(system) * system.column_scale()
     ref = _reference(f"test_dense_sol_{name}-{flags}").reshape(-1)
     np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-9)
 
@@ -500,3 +509,54 @@ def test_geometry_misfit_value_and_gradient(tmp_path, mode):
             fd = (f(depth, dip + e) - f(depth, dip - e)) / (2 * h)
             assert float(g_dip[k]) == pytest.approx(float(fd), rel=1e-5, abs=1e-6)
     assert np.any(np.asarray(g_dip) != 0) or mode == "tde"
+
+
+def test_bounded_coupling_solve_keeps_coupling_within_bounds(tmp_path):
+    """Velocities that ask for coupling outside [0, 1] on the mesh: the bounded solve pins
+    the offending triangles to the bounds and fits the data less well than the free solve."""
+    cfg = _write_model(tmp_path, mesh=True, dip_ef=60.0)
+    params = json.loads((tmp_path / "mesh.json").read_text())
+    params[0].update(
+        {
+            "coupling_constraints_ss": [0, 1],
+            "coupling_constraints_ds": [0, 1],
+            "smoothing_weight": 1e8,
+        }
+    )
+    (tmp_path / "mesh.json").write_text(json.dumps(params))
+    model = blocks.build_model(cfg)
+    op = blocks.build_operators(model)
+    system = blocks.assemble(model, op, mode="tde")
+    rng = np.random.default_rng(11)
+    truth = np.zeros(system.n_columns)
+    truth[: 3 * model.n_blocks] = 1e-5 * rng.normal(size=3 * model.n_blocks)
+    a, b = system.columns["mesh0"]
+    truth[a:b] = rng.normal(0, 40, b - a)  # creep far outside what the blocks can drive
+    v = (system.station_G @ truth).reshape(-1, 3)
+    st = model.station.copy()
+    st["east_vel"], st["north_vel"] = v[:, 0], v[:, 1]
+    model = blocks.BlockModel(**{**model.__dict__, "station": st})
+    system = blocks.assemble(model, op, mode="tde")
+    free = blocks.solve_normal(system)
+    x, report = blocks.solve_bounded(system, model, op, mode="tde", target=1.0, max_iter=20)
+    nb3 = 3 * model.n_blocks
+    kin = (op.rotation_to_tri_slip_rate[0] @ x[:nb3]).reshape(-1, 2)
+    slip = x[a:b].reshape(-1, 2)
+    lo, hi = np.minimum(0, kin), np.maximum(0, kin)
+    kin_free = (op.rotation_to_tri_slip_rate[0] @ free[:nb3]).reshape(-1, 2)
+    slip_free = free[a:b].reshape(-1, 2)
+    outside_free = (slip_free < np.minimum(0, kin_free) - 1e-3) | (
+        slip_free > np.maximum(0, kin_free) + 1e-3
+    )
+    assert outside_free.sum() > 10  # the test asks for something
+    assert report.violations[0] == outside_free.sum()
+    assert report.satisfied == 1.0 and report.violations[-1] == 0
+    assert np.all(slip >= lo - 1e-2) and np.all(slip <= hi + 1e-2)
+    chi = [
+        sum(
+            float(np.sum(w * (np.asarray(g @ s).reshape(-1) - d) ** 2))
+            for _, g, d, w in system.rows
+        )
+        for s in (free, x)
+    ]
+    assert chi[1] > chi[0]

@@ -54,6 +54,7 @@ from ._output import plot_solution as plot_solution
 from ._output import solution_tables as solution_tables
 from ._output import write_solution as write_solution
 from ._solve import BlockSolution as BlockSolution
+from ._solve import BoundsReport as BoundsReport
 from ._solve import LinearSystem as LinearSystem
 from ._solve import Operators as Operators
 from ._solve import assemble as assemble
@@ -61,4 +62,5 @@ from ._solve import build_operators as build_operators
 from ._solve import default_cache_dir as default_cache_dir
 from ._solve import enable_compilation_cache as enable_compilation_cache
 from ._solve import solve as solve
+from ._solve import solve_bounded as solve_bounded
 from ._solve import solve_normal as solve_normal

@@ -108,12 +108,19 @@ def _lon180(lon):
     return (np.asarray(lon) + 180.0) % 360.0 - 180.0
 
 
-def plot_solution(sol: BlockSolution, fig=None, *, margin_deg: float = 1.0, scale: float = 200.0):
+def plot_solution(
+    sol: BlockSolution,
+    fig=None,
+    *,
+    margin_deg: float = 0.5,
+    scale: float = 40.0,
+    residual_scale: float = 5.0,
+):
     """Three maps: observed and modelled velocities, residuals, and segment slip rates with
     mesh coupling (matplotlib; longitudes in degrees east, wrapped to [-180, 180)).
 
-    The maps are zoomed on the stations' central 98 % (plus `margin_deg`).  Arrows: `scale`
-    mm/yr per map width unit as in `quiver(scale=...)`.
+    The maps are zoomed on the stations' central 96 % (plus `margin_deg`).  Arrows are
+    `scale` (velocities) or `residual_scale` (residuals) mm/yr per degree of map.
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection, PolyCollection
@@ -123,8 +130,8 @@ def plot_solution(sol: BlockSolution, fig=None, *, margin_deg: float = 1.0, scal
     axes = fig.subplots(1, 3, sharex=True, sharey=True)
     st = m.station
     lon, lat = _lon180(st.lon.to_numpy()), st.lat.to_numpy()
-    lo = np.percentile(lon, [1, 99]) + np.array([-margin_deg, margin_deg])
-    la = np.percentile(lat, [1, 99]) + np.array([-margin_deg, margin_deg])
+    lo = np.percentile(lon, [2, 98]) + np.array([-margin_deg, margin_deg])
+    la = np.percentile(lat, [2, 98]) + np.array([-margin_deg, margin_deg])
     sg = m.segment
     lines = np.stack(
         [
@@ -137,16 +144,19 @@ def plot_solution(sol: BlockSolution, fig=None, *, margin_deg: float = 1.0, scal
     obs, pred, res = sol.observed, sol.predicted, sol.residual
     ax = axes[0]
     ax.add_collection(LineCollection(lines[keep], colors="0.6", linewidths=0.6))
-    ax.quiver(lon, lat, obs[:, 0], obs[:, 1], color="k", scale=scale, width=0.002, label="observed")
-    ax.quiver(lon, lat, pred[:, 0], pred[:, 1], color="C3", scale=scale, width=0.002, label="model")
-    ax.legend(loc="lower left")
+    kw = {"angles": "xy", "scale_units": "xy", "width": 0.0025}
+    q = ax.quiver(lon, lat, obs[:, 0], obs[:, 1], color="k", scale=scale, label="observed", **kw)
+    ax.quiver(lon, lat, pred[:, 0], pred[:, 1], color="C3", scale=scale, label="model", **kw)
+    ax.quiverkey(q, 0.85, 0.04, 20, "20 mm/yr", labelpos="N")
+    ax.legend(loc="upper right")
     ax.set_title(f"velocities ({len(st)} stations), mm/yr")
     ax = axes[1]
     ax.add_collection(LineCollection(lines[keep], colors="0.6", linewidths=0.6))
-    ax.quiver(lon, lat, res[:, 0], res[:, 1], color="C0", scale=scale / 10, width=0.002)
+    q = ax.quiver(lon, lat, res[:, 0], res[:, 1], color="C0", scale=residual_scale, **kw)
+    ax.quiverkey(q, 0.85, 0.04, 2, "2 mm/yr", labelpos="N")
     stats = sol.residual_stats()
     ax.set_title(
-        f"residuals (x10 scale): RMS {stats['residual_rms_mm_per_yr']:.2f}, "
+        f"residuals: RMS {stats['residual_rms_mm_per_yr']:.2f}, "
         f"mean |r| {stats['residual_mean_abs_mm_per_yr']:.2f} mm/yr"
     )
     ax = axes[2]
@@ -161,12 +171,14 @@ def plot_solution(sol: BlockSolution, fig=None, *, margin_deg: float = 1.0, scal
         pc.set_clim(0, 1)
         ax.add_collection(pc)
         if i == 0:
-            fig.colorbar(pc, ax=ax, shrink=0.7, label="dip-slip coupling")
+            fig.colorbar(pc, ax=ax, shrink=0.8, pad=0.02, label="dip-slip coupling")
     rate = np.hypot(sol.slip_rate[:, 0], sol.slip_rate[:, 1])
     lc = LineCollection(lines[keep], array=rate[keep], cmap="magma_r", linewidths=1.5)
     lc.set_clim(0, np.percentile(rate, 98))
     ax.add_collection(lc)
-    fig.colorbar(lc, ax=ax, shrink=0.7, label="segment slip rate (mm/yr)")
+    fig.colorbar(
+        lc, ax=ax, orientation="horizontal", shrink=0.8, pad=0.1, label="segment slip rate (mm/yr)"
+    )
     ax.set_title("slip rates and coupling")
     for ax in axes:
         ax.set_xlim(*lo)

@@ -395,6 +395,134 @@ def solve_normal(system: LinearSystem) -> np.ndarray:
 
 
 @dataclasses.dataclass
+class BoundsReport:
+    """Outcome of `solve_bounded`: per iteration, the number of bounded components outside
+    their bounds (`violations`), and the final fraction within bounds."""
+
+    violations: list
+    n_bounded: int
+    satisfied: float
+    iterations: int
+
+
+def _mesh_bounds(model: BlockModel, op: Operators, system: LinearSystem, mode: str):
+    """Per bounded mesh component: (row of the state -> slip rate, row -> kinematic rate,
+    (lo, hi) coupling bounds, (lo, hi) slip-rate bounds)."""
+    nb3 = 3 * model.n_blocks
+    out = []
+    for i, mesh in enumerate(model.meshes):
+        if f"mesh{i}" not in system.columns:
+            continue
+        a, b = system.columns[f"mesh{i}"]
+        p = mesh.params
+        if mode == "eigen":
+            basis = eigen_slip_basis(mesh, op.eigenvectors[i])
+        else:
+            basis = np.eye(2 * mesh.n)
+        kin = op.rotation_to_tri_slip_rate[i]
+        for comp, coup, elastic in (
+            (0, p.coupling_constraints_ss, p.elastic_constraints_ss),
+            (1, p.coupling_constraints_ds, p.elastic_constraints_ds),
+        ):
+            if all(v is None for v in coup) and all(v is None for v in elastic):
+                continue
+            rows = np.arange(comp, 2 * mesh.n, 2)
+            slip = np.zeros((rows.size, system.n_columns))
+            slip[:, a:b] = basis[rows]
+            k = np.zeros((rows.size, system.n_columns))
+            k[:, :nb3] = kin[rows]
+            out.append((slip, k, coup, elastic))
+    return out
+
+
+def solve_bounded(
+    system: LinearSystem,
+    model: BlockModel,
+    op: Operators,
+    *,
+    mode: str,
+    max_iter: int = 10,
+    target: float = 0.99,
+    weight: float = 1e8,
+    tolerance: float = 1e-3,
+) -> tuple[np.ndarray, BoundsReport]:
+    """Dense solve with the mesh parameters' bounds on coupling and slip rate.
+
+    Coupling bounds (`coupling_constraints_ss/ds`, fractions of the block-motion slip rate)
+    and slip-rate bounds (`elastic_constraints_ss/ds`, mm/yr) hold per triangle and
+    component.  An active-set iteration: solve; every component outside its bounds (by more
+    than `tolerance` mm/yr) is pinned to the bound it crossed by a pseudo-observation of
+    weight `weight` (a coupling bound is linear in the state: slip - c x kinematic(rotation));
+    re-solve; stop when a fraction `target` of the bounded components is within bounds or
+    after `max_iter` solves (`violations` then counts those left after the last solve).
+    Pinned components stay pinned, as in celeri's iterative
+    coupling bounds.
+    """
+    import scipy.sparse
+
+    comps = _mesh_bounds(model, op, system, mode)
+    n_bounded = int(sum(c[0].shape[0] for c in comps))
+    x = solve_normal(system)
+    violations = []
+    pinned: dict = {}  # (component set, row) -> constraint row
+    solves = 1
+    while True:
+        count = 0
+        for ci, (slip, kin, coup, elastic) in enumerate(comps):
+            s, k = slip @ x, kin @ x
+            lo = np.full(s.shape, -np.inf)
+            hi = np.full(s.shape, np.inf)
+            rows_lo = [None] * s.size
+            rows_hi = [None] * s.size
+            for c, side in ((coup[0], "lo"), (coup[1], "hi")):
+                if c is None:
+                    continue
+                # With a negative kinematic rate the lower coupling bound is the upper one.
+                value = c * k
+                is_lo = (k >= 0) == (side == "lo")
+                for j in np.nonzero(is_lo & (value > lo))[0]:
+                    lo[j], rows_lo[j] = value[j], slip[j] - c * kin[j]
+                for j in np.nonzero(~is_lo & (value < hi))[0]:
+                    hi[j], rows_hi[j] = value[j], slip[j] - c * kin[j]
+            if elastic[0] is not None:
+                for j in np.nonzero(elastic[0] > lo)[0]:
+                    lo[j], rows_lo[j] = elastic[0], (slip[j], elastic[0])
+            if elastic[1] is not None:
+                for j in np.nonzero(elastic[1] < hi)[0]:
+                    hi[j], rows_hi[j] = elastic[1], (slip[j], elastic[1])
+            below = np.nonzero(s < lo - tolerance)[0]
+            above = np.nonzero(s > hi + tolerance)[0]
+            count += below.size + above.size
+            for j in below:
+                pinned[(ci, int(j))] = rows_lo[j]
+            for j in above:
+                pinned[(ci, int(j))] = rows_hi[j]
+        violations.append(count)
+        if count == 0 or 1.0 - count / max(n_bounded, 1) >= target or solves >= max_iter:
+            break
+        g_rows, d_rows = [], []
+        for row in pinned.values():
+            if isinstance(row, tuple):
+                g_rows.append(row[0])
+                d_rows.append(row[1])
+            else:
+                g_rows.append(row)
+                d_rows.append(0.0)
+        extra = (
+            "bounds",
+            scipy.sparse.csr_matrix(np.array(g_rows)),
+            np.array(d_rows),
+            np.full(len(d_rows), weight),
+        )
+        x = solve_normal(dataclasses.replace(system, rows=system.rows + [extra]))
+        solves += 1
+    satisfied = 1.0 - violations[-1] / max(n_bounded, 1)
+    return x, BoundsReport(
+        violations=violations, n_bounded=n_bounded, satisfied=satisfied, iterations=solves
+    )
+
+
+@dataclasses.dataclass
 class BlockSolution:
     """A solved block model.
 
@@ -406,7 +534,8 @@ class BlockSolution:
     - `slip_rate (n_segments, 3)`: strike, dip, tensile slip rates, mm/yr.
     - `tde_slip_rate`: per mesh `(n_tri, 2)` strike and dip slip rates, mm/yr.
     - `kinematic_tri_slip_rate`: per mesh `(n_tri, 2)`: the rates the block motions imply.
-    - `wall_s`: seconds from reading the inputs to the solution.
+    - `wall_s`: seconds from reading the inputs to the solution; `timings`: its parts
+      (model, operators, assemble, solve).
     """
 
     model: BlockModel
@@ -415,6 +544,8 @@ class BlockSolution:
     mode: str
     state: np.ndarray
     wall_s: float = float("nan")
+    bounds: BoundsReport | None = None
+    timings: dict = dataclasses.field(default_factory=dict)
 
     @property
     def n_stations(self) -> int:
@@ -490,10 +621,13 @@ def solve(
     cache_dir=None,
     progress: bool = False,
     model: BlockModel | None = None,
+    bounded: bool = False,
 ) -> BlockSolution:
-    """Read, assemble and solve a celeri block model (dense).  See `assemble` for `mode`."""
+    """Read, assemble and solve a celeri block model (dense).  See `assemble` for `mode`;
+    `bounded` applies the meshes' coupling and slip-rate bounds (`solve_bounded`)."""
     t0 = time.perf_counter()
     model = model if model is not None else build_model(config)
+    t1 = time.perf_counter()
     op = build_operators(
         model,
         eigen=(mode == "eigen"),
@@ -501,8 +635,15 @@ def solve(
         cache_dir=cache_dir,
         progress=progress,
     )
+    t2 = time.perf_counter()
     system = assemble(model, op, mode=mode)
-    state = solve_normal(system)
+    t3 = time.perf_counter()
+    report = None
+    if bounded and mode != "segments":
+        state, report = solve_bounded(system, model, op, mode=mode)
+    else:
+        state = solve_normal(system)
+    t4 = time.perf_counter()
     return BlockSolution(
         model=model,
         operators=op,
@@ -510,4 +651,6 @@ def solve(
         mode=mode,
         state=state,
         wall_s=time.perf_counter() - t0,
+        bounds=report,
+        timings={"model": t1 - t0, "operators": t2 - t1, "assemble": t3 - t2, "solve": t4 - t3},
     )

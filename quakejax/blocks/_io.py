@@ -248,15 +248,19 @@ class MeshParameters:
     a_priori_slip_filename: str | None = None
 
 
+def _read_json(path: Path, kind: str):
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise BlockFileError(f"{kind} file not found: {path}") from err
+    except json.JSONDecodeError as err:
+        raise BlockFileError(f"{path}, line {err.lineno}: invalid JSON: {err.msg}") from err
+
+
 def read_mesh_parameters(path) -> list[MeshParameters]:
     """Read a celeri mesh-parameters JSON: a list of per-mesh settings."""
     path = Path(path)
-    try:
-        entries = json.loads(path.read_text())
-    except FileNotFoundError as err:
-        raise BlockFileError(f"mesh-parameters file not found: {path}") from err
-    except json.JSONDecodeError as err:
-        raise BlockFileError(f"{path}, line {err.lineno}: invalid JSON: {err.msg}") from err
+    entries = _read_json(path, "mesh-parameters")
     if isinstance(entries, dict):
         entries = [entries]
     if not isinstance(entries, list):
@@ -266,6 +270,11 @@ def read_mesh_parameters(path) -> list[MeshParameters]:
     for i, e in enumerate(entries):
         if not isinstance(e, dict) or "mesh_filename" not in e:
             raise BlockFileError(f"{path}: entry {i} has no 'mesh_filename'")
+        # Newer celeri names the bottom-edge fields bottom_*; older files use bot_*.
+        e = {
+            ("bot_" + k[len("bottom_") :] if k.startswith("bottom_") else k): v
+            for k, v in e.items()
+        }
         kw = {k: v for k, v in e.items() if k in known}
         kw["mesh_filename"] = (path.parent / e["mesh_filename"]).resolve()
         for k in (
@@ -361,7 +370,7 @@ class BlockConfig:
     material_lambda: float = 3e10
     block_constraint_weight: float = 1e24
     slip_constraint_weight: float = 1e5
-    tri_con_weight: float = 1e2
+    tri_con_weight: float = 1e6
     locking_depth_flag2: float = 25.0
     locking_depth_flag3: float = 15.0
     locking_depth_flag4: float = 10.0
@@ -396,12 +405,7 @@ class BlockConfig:
 def read_config(path) -> BlockConfig:
     """Read a celeri config JSON; file names are resolved against the JSON's folder."""
     path = Path(path).resolve()
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError as err:
-        raise BlockFileError(f"config file not found: {path}") from err
-    except json.JSONDecodeError as err:
-        raise BlockFileError(f"{path}, line {err.lineno}: invalid JSON: {err.msg}") from err
+    raw = _read_json(path, "config")
     if not isinstance(raw, dict):
         raise BlockFileError(f"{path}: expected a JSON object")
 

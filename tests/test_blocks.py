@@ -396,7 +396,7 @@ def _reference(name):
 def _celeri_model(name):
     """Model and operators (eigenmodes included) of a celeri test config, built once."""
     model = blocks.build_model(CELERI / "tests" / "configs" / f"{name}.json")
-    return model, blocks.build_operators(model, eigen=True)
+    return model, blocks.build_operators(model, eigen=True, keep_okada=True)
 
 
 @pytest.fixture(scope="module", params=["test_wna_config", "test_japan_config"])

@@ -99,11 +99,11 @@ class GeometryMisfit:
         # Fixed part of the station rows' rotation columns: rotation minus the backslip of
         # every other segment.
         cols = np.ravel(3 * index[:, None] + np.arange(3))
-        okada = op.slip_rate_to_okada_to_velocities
         r2s = op.rotation_to_slip_rate
-        others = np.ones(okada.shape[1], bool)
-        others[cols] = False
-        self._rot_fixed = op.rotation_to_velocities - okada[:, others] @ r2s[others]
+        own = np.asarray(self._okada(jnp.asarray(self.depth0), jnp.asarray(self.dip0)))
+        self._rot_fixed = (
+            op.rotation_to_velocities - op.rotation_to_okada_velocities + own @ r2s[cols]
+        )
         # Slip-rate rows of the chosen segments, split into a dip-independent part (strike
         # slip, and tensile for vertical segments) and the fault-normal part scaled by
         # 1/|cos(dip)| for dipping ones.

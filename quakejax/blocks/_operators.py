@@ -20,6 +20,7 @@ Okada operator is a differentiable function of locking depths and dips.
 from __future__ import annotations
 
 import functools
+import types
 
 import jax
 import jax.numpy as jnp
@@ -252,6 +253,26 @@ def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
     return _by_chunks(lambda *c: _okada_chunk(*c, alpha), args, ns, n, 3)
 
 
+def okada_backslip_velocities(model, rotation_to_slip, *, mu, lam, keep_full: bool = False):
+    """`okada @ rotation_to_slip`, (3 n_stations, 3 n_blocks): the elastic velocity of fully
+    locked segments per block rotation, built in chunks of `SOURCE_CHUNK` segments so that
+    the (3 n_stations, 3 n_segments) Okada operator is never held whole (a global model has
+    ~10^9 entries).  With `keep_full` also returns that operator.
+    """
+    sg, st = model.segment, model.station
+    ns, n = len(sg), len(st)
+    out = np.zeros((3 * n, rotation_to_slip.shape[1]))
+    full = np.empty((3 * n, 3 * ns)) if keep_full else None
+    depth, dip, az = sg.locking_depth.to_numpy(), sg.dip.to_numpy(), sg.azimuth.to_numpy()
+    for a, b in _chunks(ns, SOURCE_CHUNK):
+        sub = types.SimpleNamespace(segment=sg.iloc[a:b], station=st)
+        g = okada_to_velocities(segment_frames(sub), depth[a:b], dip[a:b], az[a:b], mu=mu, lam=lam)
+        out += g @ rotation_to_slip[3 * a : 3 * b]
+        if keep_full:
+            full[:, 3 * a : 3 * b] = g
+    return (out, full) if keep_full else out
+
+
 # -- triangles -----------------------------------------------------------------------------
 
 _TMERC = pyproj.Proj(pyproj.CRS.from_proj4("+proj=tmerc +lon_0=0 +lat_0=0 +ellps=WGS84"))
@@ -325,20 +346,29 @@ def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> np.ndarray:
     )
 
 
-def rotation_to_tri_slip_rate(model: BlockModel, mesh_index: int) -> np.ndarray:
+def rotation_to_tri_slip_rate(model: BlockModel, mesh_index: int) -> np.ndarray | None:
     """(2 n_triangles, 3 n_blocks): (strike, dip) slip rate of each triangle (mm/yr) implied by
     the rotations of the blocks on either side of the segment nearest to it (celeri's rule:
-    nearest segment mid-point in degrees among the segments that the mesh replaces)."""
+    nearest segment mid-point in degrees among the segments that the mesh replaces).
+
+    `None` (with a warning) when no segment names the mesh: its triangles then have no
+    block-motion rate, so no coupling (celeri builds this operator only for the meshes that
+    segments reference)."""
     mesh = model.meshes[mesh_index]
     sg = model.segment
     cand = np.nonzero(
         (sg.mesh_flag.to_numpy() != 0) & (sg.mesh_file_index.to_numpy() == mesh_index)
     )[0]
     if cand.size == 0:
-        raise ValueError(
+        import warnings
+
+        warnings.warn(
             f"mesh {mesh_index} ({mesh.mesh.path.name}): no segment has mesh_flag != 0 and "
-            f"mesh_file_index == {mesh_index}, so its triangles have no block labels"
+            f"mesh_file_index == {mesh_index}; its triangles get no kinematic slip rate and "
+            "no coupling",
+            stacklevel=2,
         )
+        return None
     mids = np.stack([sg.mid_lon.to_numpy()[cand], sg.mid_lat.to_numpy()[cand]], 1)
     d2 = ((mesh.centroid_lonlat[:, None, :] - mids[None, :, :]) ** 2).sum(-1)
     cs = cand[np.argmin(d2, axis=1)]

@@ -76,6 +76,8 @@ def solution_tables(sol: BlockSolution) -> dict[str, pd.DataFrame]:
         if rates is None:
             continue
         c = mesh.corners.mean(axis=1)
+        if kin is None:
+            kin = np.full_like(rates, np.nan)
         out[f"mesh{i}"] = pd.DataFrame(
             {
                 "lon": c[:, 0],

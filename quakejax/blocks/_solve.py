@@ -43,15 +43,16 @@ class Operators:
 
     rotation_to_velocities: np.ndarray
     rotation_to_slip_rate: np.ndarray
-    slip_rate_to_okada_to_velocities: np.ndarray
+    rotation_to_okada_velocities: np.ndarray  # (3 n_sta, 3 n_blocks) = okada @ rotation_to_slip
     block_motion_constraints: tuple
     slip_rate_constraints: tuple
     block_strain_rate_to_velocities: np.ndarray
     strain_blocks: np.ndarray
     mogi_to_velocities: np.ndarray
     tde_to_velocities: list  # per mesh (3 n_sta, 2 n_tri): strike and dip columns only
-    rotation_to_tri_slip_rate: list  # per mesh (2 n_tri, 3 n_blocks)
+    rotation_to_tri_slip_rate: list  # per mesh (2 n_tri, 3 n_blocks), None without segments
     eigenvectors: list  # per mesh (n_tri, n_modes) or None
+    slip_rate_to_okada_to_velocities: np.ndarray | None = None  # (3 n_sta, 3 n_seg) if kept
 
     def arrays(self) -> dict:
         out = {}
@@ -64,7 +65,7 @@ class Operators:
                 for i, a in enumerate(v):
                     if a is not None:
                         out[f"{f.name}__m{i}"] = a
-            else:
+            elif v is not None:
                 out[f.name] = v
         return out
 
@@ -76,6 +77,8 @@ class Operators:
                 kw[f.name] = (arrays[f"{f.name}__0"], arrays[f"{f.name}__1"])
             elif f.name in arrays:
                 kw[f.name] = arrays[f.name]
+            elif f.name == "slip_rate_to_okada_to_velocities":
+                kw[f.name] = None
             else:
                 kw[f.name] = [arrays.get(f"{f.name}__m{i}") for i in range(n_meshes)]
         return cls(**kw)
@@ -117,32 +120,26 @@ def build_operators(
     meshes: bool = True,
     cache_dir=None,
     progress: bool = False,
+    keep_okada: bool = False,
 ) -> Operators:
     """All operators of `model` (mesh operators only if `meshes`); cached on disk (npz keyed
-    by the inputs' SHA-256) when `cache_dir` is given."""
+    by the inputs' SHA-256) when `cache_dir` is given.  The segments' Okada operator is only
+    kept whole with `keep_okada` (otherwise just its product with the rotation-to-slip-rate
+    operator, which is all the solve needs)."""
     path = None
     mesh_list = model.meshes if meshes else []
     if cache_dir is not None:
-        key = _cache_key(model, eigen) + ("" if meshes else "-nomesh")
+        key = _cache_key(model, eigen) + ("" if meshes else "-nomesh") + ("-okada" * keep_okada)
         path = Path(cache_dir) / f"operators-{key}.npz"
         if path.is_file():
             with np.load(path) as z:
                 return Operators.from_arrays(dict(z), len(model.meshes))
     cfg = model.config
     mu, lam = cfg.material_mu, cfg.material_lambda
-    sg = model.segment
+    r2s = ops.rotation_to_slip_rate(model)
 
     def segments():
-        frames = ops.segment_frames(model)
-        g = ops.okada_to_velocities(
-            frames,
-            sg.locking_depth.to_numpy(),
-            sg.dip.to_numpy(),
-            sg.azimuth.to_numpy(),
-            mu=mu,
-            lam=lam,
-        )
-        return np.asarray(g)
+        return ops.okada_backslip_velocities(model, r2s, mu=mu, lam=lam, keep_full=keep_okada)
 
     # The segment (Okada) and mesh (TDE) operators are independent: build them in two
     # threads, so that one's compilation and projections overlap the other's kernels.
@@ -155,7 +152,6 @@ def build_operators(
     with ThreadPoolExecutor(max_workers=2) as pool:
         okada_future = pool.submit(segments)
         r2v = ops.rotation_to_velocities(model)
-        r2s = ops.rotation_to_slip_rate(model)
         tde, tri_rate, vecs = [], [], []
         for i, mesh in enumerate(mesh_list):
             frames = ops.triangle_frames(model, mesh)
@@ -169,6 +165,7 @@ def build_operators(
             if progress:
                 bar.update(1)
         okada = okada_future.result()
+    okada_product, okada_full = okada if keep_okada else (okada, None)
     if progress:
         bar.update(1)
         bar.close()
@@ -176,7 +173,8 @@ def build_operators(
     out = Operators(
         rotation_to_velocities=r2v,
         rotation_to_slip_rate=r2s,
-        slip_rate_to_okada_to_velocities=okada,
+        rotation_to_okada_velocities=okada_product,
+        slip_rate_to_okada_to_velocities=okada_full,
         block_motion_constraints=ops.block_motion_constraints(model),
         slip_rate_constraints=ops.slip_rate_constraints(model, r2s),
         block_strain_rate_to_velocities=strain,
@@ -304,9 +302,7 @@ def assemble(model: BlockModel, op: Operators, *, mode: str = "tde") -> LinearSy
     rows = []
     # Stations: rigid rotation minus the elastic effect of fully locked segments (backslip).
     gs = np.zeros((3 * n_sta, ncol))
-    gs[:, : 3 * nb] = (
-        op.rotation_to_velocities - op.slip_rate_to_okada_to_velocities @ op.rotation_to_slip_rate
-    )
+    gs[:, : 3 * nb] = op.rotation_to_velocities - op.rotation_to_okada_velocities
     if mode != "segments":
         for i, basis in enumerate(bases):
             a, b = cols[f"mesh{i}"]
@@ -420,10 +416,17 @@ def _mesh_bounds(model: BlockModel, op: Operators, system: LinearSystem, mode: s
         else:
             basis = np.eye(2 * mesh.n)
         kin = op.rotation_to_tri_slip_rate[i]
+        if kin is None:  # no segment maps onto this mesh: no kinematic rate, no coupling
+            kin = np.zeros((2 * mesh.n, nb3))
+            no_coupling = True
+        else:
+            no_coupling = False
         for comp, coup, elastic in (
             (0, p.coupling_constraints_ss, p.elastic_constraints_ss),
             (1, p.coupling_constraints_ds, p.elastic_constraints_ds),
         ):
+            if no_coupling:
+                coup = (None, None)
             if all(v is None for v in coup) and all(v is None for v in elastic):
                 continue
             rows = np.arange(comp, 2 * mesh.n, 2)
@@ -602,7 +605,10 @@ class BlockSolution:
     @property
     def kinematic_tri_slip_rate(self) -> list:
         rot = self.state[: 3 * self.model.n_blocks]
-        return [(r @ rot).reshape(-1, 2) for r in self.operators.rotation_to_tri_slip_rate]
+        return [
+            None if r is None else (r @ rot).reshape(-1, 2)
+            for r in self.operators.rotation_to_tri_slip_rate
+        ]
 
     def residual_stats(self) -> dict:
         """Horizontal residual statistics over all used stations, mm/yr."""

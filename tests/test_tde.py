@@ -499,3 +499,21 @@ def test_traced_errors_use_error_if():
         check(np.array([[0.0, 0.0, 2.0]]), tri)
     with pytest.raises(eqx.EquinoxRuntimeError, match="degenerate"):
         check(np.zeros((1, 3)), tri[:, [0, 1, 0]])
+
+
+def test_surface_kernel_equals_half_space_kernel_at_z0():
+    """At z = 0 the image's full-space field mirrors the source's, so the surface-only kernel
+    (one full-space evaluation) must equal the general one, including triangles with a
+    vertex or an edge on the surface and points above a vertex."""
+    from quakejax.tde._kernel import _hs_displacement, _hs_displacement_surface
+
+    rng = np.random.default_rng(7)
+    tris = np.concatenate([rng.uniform(-5, 5, (64, 3, 2)), -rng.uniform(0, 10, (64, 3, 1))], 2)
+    tris[:8, :2, 2] = 0.0  # an edge on the surface
+    tris[8:16, 0, 2] = 0.0  # a vertex on the surface
+    pts = np.c_[rng.uniform(-10, 10, (64, 2)), np.zeros(64)]
+    pts[16:24, :2] = tris[16:24, 0, :2]  # right above a vertex
+    slips = rng.normal(size=(64, 3))
+    a = jax.vmap(_hs_displacement, in_axes=(0, 0, 0, None))(pts, tris, slips, 0.27)
+    b = jax.vmap(_hs_displacement_surface, in_axes=(0, 0, 0, None))(pts, tris, slips, 0.27)
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)

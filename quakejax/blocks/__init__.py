@@ -40,6 +40,7 @@ from ._operators import block_strain_to_velocities as block_strain_to_velocities
 from ._operators import boundary_constraints as boundary_constraints
 from ._operators import eigenmodes as eigenmodes
 from ._operators import mogi_to_velocities as mogi_to_velocities
+from ._operators import okada_backslip_velocities as okada_backslip_velocities
 from ._operators import okada_to_velocities as okada_to_velocities
 from ._operators import rotation_to_slip_rate as rotation_to_slip_rate
 from ._operators import rotation_to_tri_slip_rate as rotation_to_tri_slip_rate

@@ -29,7 +29,7 @@ import pyproj
 
 from ..okada._common import backend_jit
 from ..okada._dc3d import _dc3d_surface_unit
-from ..tde._kernel import _hs_displacement
+from ..tde._kernel import _hs_displacement_surface
 from ._model import EARTH_RADIUS, GEOD, BlockModel, FaultMesh, sph2cart
 
 
@@ -72,11 +72,12 @@ def rotation_to_velocities(model) -> np.ndarray:
 def rotation_to_slip_rate(model: BlockModel) -> np.ndarray:
     """(3 n_segments, 3 n_blocks): segment slip rates (strike, dip, tensile; mm/yr).
 
-    Slip rate is the motion of the east block relative to the west block at the segment's
-    mid-point, resolved along strike (positive left-lateral for a segment walked west to east
-    ... as celeri defines it: along the unit strike vector, flipped when the segment runs
-    southward) and across it.  The fault-normal part becomes dip slip scaled by 1/|cos dip| for
-    dipping segments, and (negated) tensile slip for vertical ones.
+    The velocity of the east block relative to the west block at the segment's geodesic
+    mid-point is projected on the unit strike vector (along the segment's azimuth, reversed
+    when its second end lies south of its first) and on the horizontal normal to the left of
+    that vector.  The first projection is strike slip; the second becomes dip slip scaled by
+    1/|cos dip| for dipping segments, or tensile slip with the opposite sign for vertical ones
+    (dip exactly 90 degrees).  These are celeri's conventions.
     """
     sg = model.segment
     ns, nb = len(sg), model.n_blocks
@@ -318,7 +319,7 @@ def _tde_chunk(pts, tris, nu, n_slip=3, batch=4):
     def one_tri(args):
         p, tri = args
         obs = jnp.concatenate([p, jnp.zeros_like(p[:, :1])], 1)
-        per_slip = jax.vmap(_hs_displacement, in_axes=(None, None, 0, None))
+        per_slip = jax.vmap(_hs_displacement_surface, in_axes=(None, None, 0, None))
         return jax.vmap(per_slip, in_axes=(0, None, None, None))(obs, tri, eye, nu)  # (n,3s,3u)
 
     g = jax.lax.map(one_tri, (pts, tris), batch_size=batch)  # (m, n, slip, u)

@@ -360,6 +360,20 @@ def _hs_displacement(obs, tri, slip, nu):
     return jnp.where(sing_fs | sing_f | degenerate, 0.0, u)
 
 
+def _hs_displacement_surface(obs, tri, slip, nu):
+    """`_hs_displacement` for a point on the free surface (obs z = 0).
+
+    There the image TD's full-space displacement is the source's mirrored in the surface,
+    (u_x, u_y, -u_z), so the two add to (2 u_x, 2 u_y, 0): one full-space evaluation instead
+    of two, plus the harmonic part.  The image is singular exactly where the source is.
+    """
+    o, tri, slip, nu, degenerate = _prepare(obs, tri, slip, nu)
+    (ux, uy, _), sing_fs, axes = _fs_displacement(o, tri, slip, nu, False)
+    u_fsc, sing_f = _fsc_displacement(o, tri, _combine(_slip_tdcs(slip), axes), nu)
+    u = jnp.stack([2.0 * ux + u_fsc[0], 2.0 * uy + u_fsc[1], u_fsc[2]])
+    return jnp.where(sing_fs | sing_f | degenerate, 0.0, u)
+
+
 def _hs_strain(obs, tri, slip, nu):
     """Half-space TD strain (3, 3) with no input checks; zero at singular points.
 

@@ -321,6 +321,14 @@ def test_mesh_geometry_smoothing_and_boundaries(tmp_path):
     assert np.all((mesh.dip > 0) & (mesh.dip < 180)) and np.ptp(mesh.dip) < 1e-9
     # The segment the mesh replaces has no rectangular backslip.
     assert model.segment.set_index("name").loc["EF", "locking_depth"] == 0
+    # A station 95 degrees of longitude away on the equator is outside the transverse
+    # Mercator domain (pyproj returns inf): it gets no elastic effect (not NaN), with a warning.
+    far = types.SimpleNamespace(station=pd.DataFrame({"lon": [336.5, 241.5], "lat": [0.0, 35.0]}))
+    with pytest.warns(UserWarning, match="outside the projection"):
+        frames = ops.triangle_frames(far, mesh)
+    g = ops.tde_to_velocities(frames, mu=3e10, lam=3e10)
+    assert np.all(np.isfinite(g))
+    assert np.abs(g[:3]).max() < 1e-9 * np.abs(g[3:]).max()
 
 
 # -- solve -----------------------------------------------------------------------------------

@@ -151,7 +151,30 @@ def segment_frames(model, *, progress=None):
         c, s = np.cos(strike), np.sin(strike)
         xs[i] = x * c + y * s
         ys[i] = -x * s + y * c
+    _far_sentinel(xs, ys, what="segment (oblique Mercator)")
     return xs, ys, length
+
+
+# Coordinates (m) given to station-source pairs that a projection cannot map (a station
+# roughly 90 degrees or more from the source): the kernels then return ~1e-12 of the
+# near-field value, i.e. no elastic effect.
+FAR_AWAY_M = 1e10
+
+
+def _far_sentinel(*arrays, what):
+    bad = ~np.isfinite(arrays[0])
+    for a in arrays[1:]:
+        bad |= ~np.isfinite(a)
+    if bad.any():
+        import warnings
+
+        for a in arrays:
+            a[bad] = FAR_AWAY_M
+        warnings.warn(
+            f"{int(bad.sum())} station-{what} pairs lie outside the projection's domain (about "
+            "90 degrees or more apart); they are given no elastic effect",
+            stacklevel=3,
+        )
 
 
 def _okada_segment(x, y, depth, dip, length, azimuth, alpha):
@@ -288,8 +311,10 @@ def _tmerc(dlon, lat, lat0):
     return np.asarray(x), np.asarray(y) - np.asarray(y0)
 
 
-def triangle_frames(model: BlockModel, mesh: FaultMesh, *, chunk: int = 256):
+def triangle_frames(model, mesh: FaultMesh, *, chunk: int = 256):
     """Stations and triangle corners in each triangle's own transverse Mercator frame.
+
+    `model`: a `BlockModel`, or any object with a `station` table (lon, lat in degrees).
 
     Returns `(points (m, n, 2), tris (m, 3, 3))` in metres (corner z = 1e3 x depth in km).
     """
@@ -305,6 +330,7 @@ def triangle_frames(model: BlockModel, mesh: FaultMesh, *, chunk: int = 256):
         lat0 = np.broadcast_to(c[sl, 1:2], dl.shape)
         x, y = _tmerc(dl, np.broadcast_to(slat[None, :], dl.shape), lat0)
         pts[sl, :, 0], pts[sl, :, 1] = x, y
+    _far_sentinel(pts[..., 0], pts[..., 1], what="triangle (transverse Mercator)")
     corners = mesh.corners
     dl = ((corners[..., 0] - clon[:, None]) + 180.0) % 360.0 - 180.0
     x, y = _tmerc(dl, corners[..., 1], np.broadcast_to(c[:, 1:2], dl.shape))

@@ -113,15 +113,10 @@ def _left_reference(vertices, loop, eps_deg=1e-4):
     length = np.hypot(_wrap180(b[:, 0] - a[:, 0]) * np.cos(np.radians(a[:, 1])), b[:, 1] - a[:, 1])
     k = int(np.argmax(length))
     # Midpoint of the edge on the sphere, then a small step to the left (azimuth - 90).
-    va = _unit(a[k]) + _unit(b[k])
+    va = _xyz(*a[k]) + _xyz(*b[k])
     mid = np.degrees([np.arctan2(va[1], va[0]), np.arctan2(va[2], np.hypot(va[0], va[1]))])
     az_mid = azimuth(mid[0], mid[1], b[k, 0], b[k, 1])
     return _step(mid[0], mid[1], az_mid - 90.0, eps_deg)
-
-
-def _unit(ll):
-    lon, lat = np.radians(ll[0]), np.radians(ll[1])
-    return np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def _step(lon, lat, az, dist_deg):

@@ -207,7 +207,8 @@ class BlockModel:
     - `block`: blocks in label order (row i is block i).
     - `meshes`: one `FaultMesh` per mesh-parameters entry.
     - `mogi`: Mogi sources (possibly empty) with `block_label`.
-    - `closure`: the `Closure` of the segment graph.
+    - `closure`: the `Closure` of the segment graph.  It numbers blocks by their row in the
+      block file; `closure.face_index[row]` is the label used everywhere else here.
     """
 
     config: BlockConfig
@@ -296,7 +297,7 @@ def build_model(config) -> BlockModel:
     if flat.any():
         i = int(np.argmax(flat))
         raise ValueError(
-            f"{cfg.segment_file_name}: segment {seg.name.iloc[i]!r} (row {i}) runs exactly "
+            f"{cfg.segment_file_name}, line {i + 2}: segment {seg.name.iloc[i]!r} runs exactly "
             "east-west; its east and west blocks are undefined (perturb a latitude)"
         )
     seg["east_labels"] = np.where(north, right, left)

@@ -166,11 +166,17 @@ class GeometryMisfit:
         ).reshape(3 * k, -1)
         return jnp.asarray(self._rot_fixed) - g @ r2s
 
-    def solve(self, depth_km, dip_deg):
-        """The state vector (celeri layout) for the given depths and dips."""
+    def _station_rotation(self, depth_km, dip_deg):
+        """Rotation columns of the weighted station rows (the Okada kernels run here)."""
         depth_km = jnp.asarray(depth_km, dtype=float)
         dip_deg = jnp.asarray(dip_deg, dtype=float)
-        rot = self._rotation_columns(depth_km, dip_deg)[self._keep]
+        return self._rotation_columns(depth_km, dip_deg)[self._keep]
+
+    def solve(self, depth_km, dip_deg):
+        """The state vector (celeri layout) for the given depths and dips."""
+        return self._solve(self._station_rotation(depth_km, dip_deg))
+
+    def _solve(self, rot):
         w, d, nb3 = self._w, self._d, self._nb3
         a = rot.T @ (w[:, None] * rot) + self._n_c[:nb3, :nb3]
         rhs_r = rot.T @ (w * d) + self._rhs_c[:nb3]
@@ -186,10 +192,8 @@ class GeometryMisfit:
 
     def __call__(self, depth_km, dip_deg):
         """chi^2 (weighted squared residuals of every row) at the least-squares solution."""
-        depth_km = jnp.asarray(depth_km, dtype=float)
-        dip_deg = jnp.asarray(dip_deg, dtype=float)
-        x = self.solve(depth_km, dip_deg)
-        rot = self._rotation_columns(depth_km, dip_deg)[self._keep]
+        rot = self._station_rotation(depth_km, dip_deg)  # one Okada evaluation per call
+        x = self._solve(rot)
         nb3 = self._nb3
         r_s = rot @ x[:nb3] - self._d
         if self._c_factor is not None:

@@ -39,7 +39,13 @@ def _progress(iterable, desc, enabled):
 
 @dataclasses.dataclass
 class Operators:
-    """Every operator of a block model (NumPy float64); see `build_operators`."""
+    """Every operator of a block model (NumPy float64); see `build_operators`.
+
+    Units: station rows are east, north, up velocities in mm/yr; rotation columns are
+    geocentric (omega_x, omega_y, omega_z) in mrad/yr; slip columns and rows are slip rates in
+    mm/yr (so the elastic operators are dimensionless); eigenvectors are unit-norm,
+    dimensionless.
+    """
 
     rotation_to_velocities: np.ndarray
     rotation_to_slip_rate: np.ndarray

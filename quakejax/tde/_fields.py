@@ -17,7 +17,7 @@ import numpy as np
 
 from .._types import Array, ArrayLike, Float
 from ..okada._common import backend_jit, is_concrete
-from ..okada._fields import _check_points
+from ..okada._fields import _blocks, _check_points
 from ._kernel import _hs_displacement, _hs_strain
 
 # Pairs (points x triangles) evaluated together in one vectorised block; about 2^15 keeps the
@@ -79,16 +79,6 @@ def _check(points, tris, slips, nu):
             points, jnp.any(jnp.all(cross == 0, axis=1)), "tris: a degenerate (zero-area) triangle."
         )
     return points, tris, slips, jnp.asarray(nu, dtype)
-
-
-def _blocks(points, block):
-    """(n, 3) -> (n_blocks, block, 3), padding with copies of the last point."""
-    n = points.shape[0]
-    n_blocks = math.ceil(n / block)
-    pad = n_blocks * block - n
-    if pad:
-        points = jnp.concatenate([points, jnp.repeat(points[-1:], pad, axis=0)], axis=0)
-    return points.reshape(n_blocks, block, 3)
 
 
 @functools.partial(backend_jit, static_argnames=("kernel", "pairs_per_block"))

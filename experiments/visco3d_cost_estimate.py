@@ -1,4 +1,4 @@
-"""Cost ESTIMATE for the 3D strain-volume relaxation model designed in docs/visco-3d.md.
+"""Cost ESTIMATE for the 3D strain-volume relaxation model designed in docs/visco-3d-design.md.
 
     python experiments/visco3d_cost_estimate.py [--model PATH] [--no-measure] [--figure]
 

@@ -205,21 +205,15 @@ def test_t0_is_okada(small_model):
 
 # ------------------------------------------------------------------------- the closed graph
 @pytest.fixture(scope="module")
-def graph():
+def graph(small_model):
+    import dataclasses
+
     import diffrax
 
     from quakejax.visco._graph import ViscoGrid
 
-    mesh = CuboidMesh.tensor([-20e3, 0.0, 20e3], [-20e3, 0.0, 20e3], [20e3, 35e3, 60e3])
-    model = Postseismic3D.build(
-        mesh,
-        Maxwell(MU, 1e19),
-        mu=MU,
-        lam=LAM,
-        rtol=1e-10,
-        atol=1e-12,
-        adjoint=diffrax.ForwardMode(),
-    )
+    # The same mesh and interaction matrix as `small_model`, tight tolerances, forward mode.
+    model = dataclasses.replace(small_model, rtol=1e-10, atol=1e-12, adjoint=diffrax.ForwardMode())
     rng = np.random.default_rng(3)
     cells = np.stack(
         [rng.uniform(-30e3, 30e3, 24), rng.uniform(-30e3, 30e3, 24), -rng.uniform(2.5e3, 40e3, 24)],
@@ -325,3 +319,17 @@ def test_graph_gradient_slip_and_viscosity(graph):
     h = 1e-4
     fd = (value(x0[0], x0[1] + h) - value(x0[0], x0[1] - h)) / (2 * h)
     np.testing.assert_allclose(float(g_eta), float(fd), rtol=1e-5, atol=1e-9)
+
+
+def test_octree_mesh_tiles_the_domain():
+    """The octree cubes fill the box below the layer exactly (volumes add up, none overlap
+    the layer), are h0 near the rupture and coarser away from it."""
+    fault = FaultModel.from_top_centre([[0.0, 0, 0]], [30.0], [90.0], [40e3], [15e3], [[1.0, 0, 0]])
+    mesh = CuboidMesh.octree(fault, 20e3, h0=5e3, alpha=2.0, lateral=60e3, depth_extent=80e3)
+    c, h = np.asarray(mesh.centre), np.asarray(mesh.half)
+    lo, hi = (c - h).min(0), (c + h).max(0)
+    assert np.isclose(float(np.sum(np.asarray(mesh.volume))), np.prod(hi - lo), rtol=1e-12)
+    assert np.isclose(hi[2], -20e3) and np.isclose(lo[2], -100e3)
+    assert np.isclose(h.min(), 2.5e3) and h.max() >= 10e3
+    nearest = np.argmin(np.linalg.norm(c - [0.0, 0.0, -22.5e3], axis=1))
+    assert np.isclose(h[nearest, 0], 2.5e3)

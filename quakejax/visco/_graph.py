@@ -37,8 +37,12 @@ class ViscoGrid(eqx.Module):
     classifier: object
 
     @classmethod
-    def build(cls, points, model: Postseismic3D, classifier=None) -> ViscoGrid:
-        """Evaluate the cuboid-to-cell kernel (one pass over the cell-cuboid pairs).
+    def build(
+        cls, points, model: Postseismic3D, classifier=None, *, order: int | None = None
+    ) -> ViscoGrid:
+        """Evaluate the cuboid-to-cell kernel (one pass over the cell-cuboid pairs) with the
+        stacking quadrature `order` (default: the model's; 3 errs by about 1e-2 of the largest
+        relaxation stress on the Landers grid against order 8; see docs/visco-3d.md).
 
         `classifier` defaults to the pretrained DeVries et al. (2018) network
         (`AftershockClassifier.pretrained("devries")`)."""
@@ -55,7 +59,12 @@ class ViscoGrid(eqx.Module):
         n5 = 5 * model.mesh.n
         unit = jnp.eye(n5, dtype=points.dtype).reshape(n5, model.mesh.n, 5)
         _, sig = eigenstrain_fields(
-            points, model.mesh, unit, mu=model.mu, lam=model.lam, order=model.order
+            points,
+            model.mesh,
+            unit,
+            mu=model.mu,
+            lam=model.lam,
+            order=model.order if order is None else order,
         )
         return cls(points, model, jnp.moveaxis(sig, 0, -1), classifier)
 

@@ -31,6 +31,7 @@ from .._types import Array, Float
 from ..okada import displacement as okada_displacement
 from ..okada import stress as okada_stress
 from ..okada._common import is_concrete
+from ..okada._fields import _over_devices
 from ._cuboid import BASIS_TO_CHANNELS, DEVIATORIC_BASIS, _gauss, _pair_channels, _stress_from_grad
 from .base import AbstractRheology
 
@@ -190,14 +191,15 @@ def _pair_basis(p, c, h, alpha, mu, lam, u, w):
     return jnp.einsum("lc,ck->kl", jnp.asarray(BASIS_TO_CHANNELS, dtype), s_ch)
 
 
-@functools.partial(jax.jit, static_argnames=("order", "block"))
-def _interaction_collocated(centre, half, mu, lam, *, order, block):
-    n = centre.shape[0]
-    u, w = _gauss(order, centre.dtype)
+def _collocated_rows(receivers, centre, half, mu, lam, *, order, block):
+    """(n, N, 5, 5): deviatoric stress at each receiver point per unit basis strain of each
+    cuboid (module level: `_over_devices` shards the receivers over devices)."""
+    u, w = _gauss(order, receivers.dtype)
     alpha = (lam + mu) / (lam + 2.0 * mu)
     row = jax.vmap(lambda p, c, h: _pair_basis(p, c, h, alpha, mu, lam, u, w), (None, 0, 0))
-    out = jax.lax.map(lambda p: row(p, centre, half), centre, batch_size=min(block, n))
-    return jnp.transpose(out, (0, 2, 1, 3))  # (N, 5, N, 5)
+    return jax.lax.map(
+        lambda p: row(p, centre, half), receivers, batch_size=min(block, receivers.shape[0])
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("order", "quadrature", "block"))
@@ -257,7 +259,9 @@ def interaction_matrix(
     """
     dtype = mesh.centre.dtype
     mu, lam = jnp.asarray(mu, dtype), jnp.asarray(lam, dtype)
-    k = _interaction_collocated(mesh.centre, mesh.half, mu, lam, order=order, block=block)
+    static = (("order", order), ("block", block))
+    rows = _over_devices(_collocated_rows, static, mesh.centre, mesh.centre, mesh.half, mu, lam)
+    k = jnp.transpose(rows, (0, 2, 1, 3))  # (N, 5, N, 5)
     if quadrature > 1:
         r, s = _near_pairs(np.asarray(mesh.centre), np.asarray(mesh.half), near)
         vals = _interaction_averaged(
@@ -275,9 +279,9 @@ def interaction_matrix(
     return k.reshape(5 * mesh.n, 5 * mesh.n)
 
 
-@functools.partial(jax.jit, static_argnames=("order", "block", "chunk"))
 def _eigen_fields(points, centre, half, strain6, mu, lam, *, order, block, chunk):
-    """u (n_t, n, 3) and sigma (n_t, n, 3, 3) of channel eigenstrains strain6 (n_t, N, 6)."""
+    """u (n, n_t, 3) and sigma (n, n_t, 3, 3) of channel eigenstrains strain6 (n_t, N, 6)
+    (points first: `_over_devices` shards them over devices)."""
     dtype = points.dtype
     u, w = _gauss(order, dtype)
     alpha = (lam + mu) / (lam + 2.0 * mu)
@@ -314,9 +318,9 @@ def _eigen_fields(points, centre, half, strain6, mu, lam, *, order, block, chunk
 
     n_blocks, pad = _blocks_of(n, block)
     pts = jnp.concatenate([points, jnp.repeat(points[-1:], pad, 0)]) if pad else points
-    d, s = jax.lax.map(one_block, pts.reshape(n_blocks, block, 3))
-    d = jnp.moveaxis(d, 0, 1).reshape(n_t, -1, 3)[:, :n]
-    s = jnp.moveaxis(s, 0, 1).reshape(n_t, -1, 3, 3)[:, :n]
+    d, s = jax.lax.map(one_block, pts.reshape(n_blocks, block, 3))  # (blocks, n_t, b, ...)
+    d = jnp.moveaxis(d, 1, 2).reshape(-1, n_t, 3)[:n]
+    s = jnp.moveaxis(s, 1, 2).reshape(-1, n_t, 3, 3)[:n]
     return d, s
 
 
@@ -342,17 +346,23 @@ def eigenstrain_fields(
             jnp.zeros((strain.shape[0], 0, 3), points.dtype),
             jnp.zeros((strain.shape[0], 0, 3, 3), points.dtype),
         )
-    return _eigen_fields(
+    n_dev = len(jax.devices())
+    static = (
+        ("order", order),
+        ("block", min(block, -(-points.shape[0] // n_dev))),
+        ("chunk", min(chunk, mesh.n)),
+    )
+    d, s = _over_devices(
+        _eigen_fields,
+        static,
         points,
         mesh.centre.astype(points.dtype),
         mesh.half.astype(points.dtype),
         six,
         jnp.asarray(mu, points.dtype),
         jnp.asarray(lam, points.dtype),
-        order=order,
-        block=min(block, points.shape[0]),
-        chunk=min(chunk, mesh.n),
     )
+    return jnp.moveaxis(d, 0, 1), jnp.moveaxis(s, 0, 1)
 
 
 def to_basis(sigma: Float[Array, "... 3 3"]) -> Float[Array, "... 5"]:
@@ -371,7 +381,8 @@ class Relaxation(eqx.Module):
 
     **Fields:** `t (n_t,)` s; `strain (n_t, N, 5)`: total inelastic tensor strain coordinates
     (sum of the rheology's elements, `DEVIATORIC_BASIS`); `window_mean (N, 5)`: its mean over
-    [0, t_max], or over `window` if one was given; `stats`: diffrax's step counts.
+    [0, t_max], or over `window` if one was given; `num_steps`: diffrax's accepted and
+    rejected steps.
     """
 
     t: Float[Array, " n_t"]
@@ -394,7 +405,7 @@ class Postseismic3D(eqx.Module):
 
     **Fields:** `mesh`, `rheology`, `interaction (5N, 5N)` Pa per unit strain, `mu`, `lam`,
     `order` (stacking quadrature), `solver` (diffrax; default Tsit5: the relaxation rates are
-    bounded by about (mu + mu_K)/eta_K for any mesh, see docs/visco-3d.md), `rtol`, `atol`
+    bounded by about (mu + mu_K)/eta_K for any mesh, see docs/visco-3d-design.md §4), `rtol`, `atol`
     (on strain in units of the coseismic stress / mu), `max_steps`, `adjoint` (diffrax's;
     the default supports reverse mode, `diffrax.ForwardMode()` supports `jax.jvp`).
     """

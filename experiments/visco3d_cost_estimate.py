@@ -111,26 +111,9 @@ def octree_mesh(points, H, h0, alpha, lateral=300e3, depth_extent=320e3):
     (odd multiples of 2.5 km) never fall on a face when h0 is a multiple of 5 km.
 
     Returns centres (N, 3) and edge lengths (N,), metres."""
-    levels = max(0, math.ceil(math.log2(depth_extent / h0)))
-    s = h0 * 2**levels
-    lo = np.floor((points[:, :2].min(0) - lateral) / s) * s
-    hi = np.ceil((points[:, :2].max(0) + lateral) / s) * s
-    xs = np.arange(lo[0], hi[0], s) + s / 2
-    ys = np.arange(lo[1], hi[1], s) + s / 2
-    zs = -H - (np.arange(max(1, round(depth_extent / s))) + 0.5) * s
-    cen = np.stack(np.meshgrid(xs, ys, zs, indexing="ij"), -1).reshape(-1, 3)
-    tree = cKDTree(points)
-    out_c, out_s = [], []
-    octs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)
-    while len(cen):
-        d, _ = tree.query(cen)
-        near = np.maximum(d - s * math.sqrt(3) / 2, 0.0) < alpha * s
-        split = near & (s > h0 * (1 + 1e-9))
-        out_c.append(cen[~split])
-        out_s.append(np.full((~split).sum(), s))
-        cen = (cen[split][:, None, :] + 0.25 * s * octs[None]).reshape(-1, 3)
-        s /= 2
-    return np.concatenate(out_c), np.concatenate(out_s)
+    from quakejax.visco._relax3d import octree_cubes
+
+    return octree_cubes(points, H, h0, alpha, lateral, depth_extent)
 
 
 def grid_cells(fault):

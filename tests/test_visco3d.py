@@ -193,7 +193,8 @@ def test_t0_is_okada(small_model):
     )
     pts = np.array([[3e3, 2e3, 0.0], [-7e3, 5e3, -3e3], [20e3, -10e3, -25e3]])
     u, s = small_model.fields(fault, pts, [0.0, 3e7])
-    np.testing.assert_array_equal(np.asarray(u[0]), np.asarray(okada.displacement(fault, pts)))
+    u_okada = okada.displacement(fault, pts, mu=MU, lam=LAM)
+    np.testing.assert_array_equal(np.asarray(u[0]), np.asarray(u_okada))
     np.testing.assert_array_equal(
         np.asarray(s[0]), np.asarray(okada.stress(fault, pts, mu=MU, lam=LAM))
     )
@@ -333,3 +334,51 @@ def test_octree_mesh_tiles_the_domain():
     assert np.isclose(h.min(), 2.5e3) and h.max() >= 10e3
     nearest = np.argmin(np.linalg.norm(c - [0.0, 0.0, -22.5e3], axis=1))
     assert np.isclose(h[nearest, 0], 2.5e3)
+
+
+_SHARD_SCRIPT = """
+import json, sys
+import jax
+jax.config.update("jax_enable_x64", True)
+import numpy as np
+from quakejax.visco import CuboidMesh, eigenstrain_fields, interaction_matrix
+mesh = CuboidMesh.tensor([-10e3, 0.0, 10e3], [-10e3, 10e3], [20e3, 30e3, 45e3])
+pts = np.array(json.loads(sys.stdin.read()))
+strain = np.linspace(-1, 1, 2 * mesh.n * 5).reshape(2, mesh.n, 5) * 1e-6
+u, s = eigenstrain_fields(pts, mesh, strain, order=4)
+k = interaction_matrix(mesh, order=4)
+print(json.dumps({"n": len(jax.devices()), "u": np.asarray(u).tolist(),
+                  "s": np.asarray(s).tolist(), "k": np.asarray(k).tolist()}))
+"""
+
+
+def test_kernels_sharded_over_three_host_devices_equal_single_device():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from quakejax.visco import eigenstrain_fields
+
+    pts = np.array([[1e3 * i, -2e3 * i, -1e3 * (i + 1)] for i in range(7)])  # 7: padding
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=3", JAX_PLATFORMS="cpu"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _SHARD_SCRIPT],
+        input=json.dumps(pts.tolist()),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["n"] == 3
+    mesh = CuboidMesh.tensor([-10e3, 0.0, 10e3], [-10e3, 10e3], [20e3, 30e3, 45e3])
+    strain = np.linspace(-1, 1, 2 * mesh.n * 5).reshape(2, mesh.n, 5) * 1e-6
+    u, s = eigenstrain_fields(pts, mesh, strain, order=4)
+    k = interaction_matrix(mesh, order=4)
+    np.testing.assert_allclose(res["u"], np.asarray(u), rtol=1e-10, atol=1e-18)
+    np.testing.assert_allclose(res["s"], np.asarray(s), rtol=1e-10, atol=1e-6)
+    np.testing.assert_allclose(res["k"], np.asarray(k), rtol=1e-10, atol=1e-2)

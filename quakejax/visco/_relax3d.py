@@ -123,8 +123,6 @@ class CuboidMesh(eqx.Module):
         the local origin, so with h0 a multiple of 5 km the DeVries cell centroids (odd multiples
         of 2.5 km) never fall on a face.
         """
-        from scipy.spatial import cKDTree
-
         if not (h0 > 0 and alpha > 0 and lateral >= 0 and depth_extent > 0 and top >= 0):
             raise ValueError(
                 "CuboidMesh.octree: need h0 > 0, alpha > 0, lateral >= 0, depth_extent > 0 and "
@@ -132,28 +130,35 @@ class CuboidMesh(eqx.Module):
                 f"depth_extent={depth_extent}, top={top}"
             )
         pts = _fault_samples(fault, h0 / 5.0)
-        levels = max(0, math.ceil(math.log2(depth_extent / h0)))
-        s = h0 * 2**levels
-        lo = np.floor((pts[:, :2].min(0) - lateral) / s) * s
-        hi = np.ceil((pts[:, :2].max(0) + lateral) / s) * s
-        xs = np.arange(lo[0], hi[0] - 0.5 * s, s) + s / 2
-        ys = np.arange(lo[1], hi[1] - 0.5 * s, s) + s / 2
-        zs = -top - (np.arange(max(1, round(depth_extent / s))) + 0.5) * s
-        cen = np.stack(np.meshgrid(xs, ys, zs, indexing="ij"), -1).reshape(-1, 3)
-        tree = cKDTree(pts)
-        octs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)
-        out_c, out_s = [], []
-        while len(cen):
-            d, _ = tree.query(cen)
-            near = np.maximum(d - s * math.sqrt(3) / 2, 0.0) < alpha * s
-            split = near & (s > h0 * (1 + 1e-9))
-            out_c.append(cen[~split])
-            out_s.append(np.full((~split).sum(), s))
-            cen = (cen[split][:, None, :] + 0.25 * s * octs[None]).reshape(-1, 3)
-            s /= 2
-        c = np.concatenate(out_c)
-        half = 0.5 * np.repeat(np.concatenate(out_s)[:, None], 3, axis=1)
-        return cls(c, half)
+        c, side = octree_cubes(pts, top, h0, alpha, lateral, depth_extent)
+        return cls(c, 0.5 * np.repeat(side[:, None], 3, axis=1))
+
+
+def octree_cubes(points, top, h0, alpha, lateral, depth_extent):
+    """Centres (N, 3) and sides (N,) in m of the octree cubes of `CuboidMesh.octree` around
+    the rupture sample `points` (ENU, m)."""
+    from scipy.spatial import cKDTree
+
+    levels = max(0, math.ceil(math.log2(depth_extent / h0)))
+    s = h0 * 2**levels
+    lo = np.floor((points[:, :2].min(0) - lateral) / s) * s
+    hi = np.ceil((points[:, :2].max(0) + lateral) / s) * s
+    xs = np.arange(lo[0], hi[0] - 0.5 * s, s) + s / 2
+    ys = np.arange(lo[1], hi[1] - 0.5 * s, s) + s / 2
+    zs = -top - (np.arange(max(1, round(depth_extent / s))) + 0.5) * s
+    cen = np.stack(np.meshgrid(xs, ys, zs, indexing="ij"), -1).reshape(-1, 3)
+    tree = cKDTree(points)
+    octs = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)
+    out_c, out_s = [], []
+    while len(cen):
+        d, _ = tree.query(cen)
+        near = np.maximum(d - s * math.sqrt(3) / 2, 0.0) < alpha * s
+        split = near & (s > h0 * (1 + 1e-9))
+        out_c.append(cen[~split])
+        out_s.append(np.full((~split).sum(), s))
+        cen = (cen[split][:, None, :] + 0.25 * s * octs[None]).reshape(-1, 3)
+        s /= 2
+    return np.concatenate(out_c), np.concatenate(out_s)
 
 
 def _fault_samples(fault: FaultModel, spacing: float) -> np.ndarray:
@@ -397,17 +402,18 @@ class Postseismic3D(eqx.Module):
     The layer and the half-space share the elastic moduli `mu`, `lam` (Pa), so that at t = 0
     the solution is Okada's.  The relaxing region is `mesh` (its cuboids lie below the layer);
     `rheology` is any linear `AbstractRheology` of `quakejax.visco` (Maxwell, Burgers, SLS...)
-    with scalar or per-cuboid `(N, 1)` parameters.
+    with scalar parameters.
 
     Build with `Postseismic3D.build(mesh, rheology, mu=..., lam=...)`, which assembles the
     interaction matrix once (the costly step; it does not depend on the fault or the
-    rheology); `replace(rheology=...)` reuses it.
+    rheology); `dataclasses.replace(model, rheology=...)` or `eqx.tree_at` reuses it.
 
     **Fields:** `mesh`, `rheology`, `interaction (5N, 5N)` Pa per unit strain, `mu`, `lam`,
     `order` (stacking quadrature), `solver` (diffrax; default Tsit5: the relaxation rates are
-    bounded by about (mu + mu_K)/eta_K for any mesh, see docs/visco-3d-design.md §4), `rtol`, `atol`
-    (on strain in units of the coseismic stress / mu), `max_steps`, `adjoint` (diffrax's;
-    the default supports reverse mode, `diffrax.ForwardMode()` supports `jax.jvp`).
+    bounded by about (mu + mu_K)/eta_K for any mesh, see docs/visco-3d-design.md §4),
+    `rtol`, `atol` (on strain in units of the coseismic stress / mu), `max_steps`, `adjoint`
+    (diffrax's; the default supports reverse mode, `diffrax.ForwardMode()` supports
+    `jax.jvp`).
     """
 
     mesh: CuboidMesh
@@ -473,6 +479,11 @@ class Postseismic3D(eqx.Module):
         (default: [0, max t])."""
         s_co = self.coseismic_driving(driving) if isinstance(driving, FaultModel) else driving
         s_co = jnp.asarray(s_co)
+        if s_co.shape != (self.mesh.n, 5):
+            raise ValueError(
+                f"Postseismic3D.relax: driving stress must be (N, 5) = ({self.mesh.n}, 5) "
+                f"deviatoric coordinates, got {s_co.shape}"
+            )
         t = jnp.atleast_1d(jnp.asarray(t, s_co.dtype))
         if is_concrete(t):
             tt = np.asarray(t)
@@ -505,7 +516,7 @@ class Postseismic3D(eqx.Module):
         points = jnp.asarray(points, fault.centroid.dtype)
         rel = relaxation if relaxation is not None else self.relax(fault, t)
         strain = rel.window_mean[None] if mean else rel.strain
-        u_co = okada_displacement(fault, points)
+        u_co = okada_displacement(fault, points, mu=self.mu, lam=self.lam)
         s_co = okada_stress(fault, points, mu=self.mu, lam=self.lam)
         du, ds = eigenstrain_fields(
             points, self.mesh, strain, mu=self.mu, lam=self.lam, order=self.order

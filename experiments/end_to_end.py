@@ -42,6 +42,7 @@ import equinox as eqx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
+from quakejax import okada  # noqa: E402
 from quakejax.aftershocks import (  # noqa: E402
     LabelSpec,
     build_grid,
@@ -52,6 +53,7 @@ from quakejax.aftershocks import (  # noqa: E402
 from quakejax.io import read_catalog, read_slip_model  # noqa: E402
 from quakejax.visco import Burgers, CuboidMesh, Postseismic3D, ViscoGrid  # noqa: E402
 from quakejax.visco._graph import relaxed_stress  # noqa: E402
+from quakejax.visco._relax3d import _relax, to_basis  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 YEAR = 365.0 * 86400.0
@@ -128,10 +130,26 @@ def main(argv=None):
         rheo = Burgers(MU, 10.0 ** p["log_eta"][0], MU, 10.0 ** p["log_eta"][1])
         return f, rheo
 
+    # The geometry is fixed during the fit, so the Okada stress is linear in slip: precompute
+    # its Green's functions at the cells and at the cuboid centres (the same numbers
+    # `relaxed_stress` computes from the FaultModel, about 10x faster per step).
+    g_cells = okada.stress_greens(fault, cells[keep], mu=MU, lam=MU)  # (n, 3, 3, m, 2)
+    g_centres = okada.stress_greens(fault, np.asarray(mesh.centre), mu=MU, lam=MU)
+
+    def fit_stress(p):
+        _, rheo = with_params(p)
+        sig_co = jnp.einsum("nijmk,mk->nij", g_cells, p["slip"])
+        drive = to_basis(jnp.einsum("nijmk,mk->nij", g_centres, p["slip"]))
+        rel = _relax(
+            eqx.tree_at(lambda q: q.rheology, model, rheo),
+            drive,
+            jnp.array([YEAR]),
+            jnp.asarray(YEAR),
+        )
+        return sig_co + vg_fit.cell_kernel @ rel.window_mean.reshape(-1)
+
     def loglik(p, vg, labels, w):
-        f, rheo = with_params(p)
-        sig = relaxed_stress(f, rheo, vg, YEAR)
-        z = jax.vmap(vg.classifier.logit)(sig) + p["offset"]
+        z = jax.vmap(vg.classifier.logit)(fit_stress(p)) + p["offset"]
         return jnp.sum(w * (labels * z - jax.nn.softplus(z)))
 
     smooth = 1e2
@@ -150,6 +168,10 @@ def main(argv=None):
         "log_eta": jnp.array([19.0, 18.0]),
         "offset": jnp.array(0.0),
     }
+    f0, r0 = with_params(p)
+    check = np.abs(np.asarray(fit_stress(p) - relaxed_stress(f0, r0, vg_fit, YEAR))).max()
+    out["fit_stress_vs_relaxed_stress_max_abs_Pa"] = float(check)
+    print(f"precomputed-Green's stress vs relaxed_stress: max difference {check:.2e} Pa")
     opt = optax.adam(0.05)
     state = opt.init(p)
     step = jax.jit(lambda p, s: _step(p, s, loss, opt))
@@ -181,7 +203,7 @@ def main(argv=None):
     }
     for name, q in (("start", start), ("fitted", p), ("published", published)):
         pr = np.asarray(prob_fit(q))
-        out[f"auc_{name}"] = float(roc_auc(y[keep], pr))
+        out[f"auc_{name}"] = float(roc_auc(pr, y[keep]))
         out[f"loglik_fit_cells_{name}"] = float(loglik(q, vg_fit, y_fit, w_fit))
         print(
             f"{name}: AUC {out[f'auc_{name}']:.3f}, weighted log-likelihood "

@@ -56,19 +56,24 @@ print(json.dumps({
 """
 
 
+def _timed_json(name: str, cmd: list[str], **kwargs) -> dict:
+    """Run `cmd`, parse the JSON object on its last stdout line and add its wall time (s)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
+    wall = time.perf_counter() - t0
+    if p.returncode:
+        raise RuntimeError(f"{name} failed:\n{p.stderr[-3000:]}")
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res["process_s"] = wall
+    return res
+
+
 def run_quakejax(config: Path, *, cache_root: Path, no_cache: bool) -> dict:
     env = dict(os.environ, QUAKEJAX_CACHE=str(cache_root))
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "quakejax", "blocks", "solve", str(config), "--json"]
         cmd += ["--out", out] + (["--no-cache"] if no_cache else [])
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-    if p.returncode:
-        raise RuntimeError(f"quakejax failed:\n{p.stderr[-2000:]}")
-    res = json.loads(p.stdout.strip().splitlines()[-1])
-    res["process_s"] = wall
-    return res
+        return _timed_json("quakejax", cmd, env=env)
 
 
 def celeri_python(args) -> Path | None:
@@ -98,20 +103,7 @@ def run_celeri(py: Path, data: Path, config_rel: str) -> dict:
         runner = Path(tmp) / "runner.py"
         runner.write_text(CELERI_RUNNER)
         config = copy / config_rel
-        t0 = time.perf_counter()
-        p = subprocess.run(
-            [str(py), str(runner), str(config)],
-            cwd=config.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - t0
-    if p.returncode:
-        raise RuntimeError(f"celeri failed:\n{p.stderr[-3000:]}")
-    res = json.loads(p.stdout.strip().splitlines()[-1])
-    res["process_s"] = wall
-    return res
+        return _timed_json("celeri", [str(py), str(runner), str(config)], cwd=config.parent)
 
 
 def main(argv=None) -> int:

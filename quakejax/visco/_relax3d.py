@@ -28,10 +28,11 @@ import numpy as np
 
 from .._fault import FaultModel
 from .._types import Array, Float
-from ..okada import displacement as okada_displacement
+from ..okada import displacement_gradient as okada_displacement_gradient
 from ..okada import stress as okada_stress
 from ..okada._common import is_concrete
 from ..okada._fields import _over_devices
+from ..stress._tensor import stress_from_gradient
 from ._cuboid import BASIS_TO_CHANNELS, DEVIATORIC_BASIS, _gauss, _pair_channels, _stress_from_grad
 from .base import AbstractRheology
 
@@ -516,8 +517,9 @@ class Postseismic3D(eqx.Module):
         points = jnp.asarray(points, fault.centroid.dtype)
         rel = relaxation if relaxation is not None else self.relax(fault, t)
         strain = rel.window_mean[None] if mean else rel.strain
-        u_co = okada_displacement(fault, points, mu=self.mu, lam=self.lam)
-        s_co = okada_stress(fault, points, mu=self.mu, lam=self.lam)
+        # One DC3D pass gives both u and its gradient (the stress follows from the gradient).
+        u_co, grad = okada_displacement_gradient(fault, points, mu=self.mu, lam=self.lam)
+        s_co = stress_from_gradient(grad, mu=self.mu, lam=self.lam)
         du, ds = eigenstrain_fields(
             points, self.mesh, strain, mu=self.mu, lam=self.lam, order=self.order
         )

@@ -19,10 +19,13 @@ For each implementation it reports
 - pairs/s = n_sources * n_points / median seconds.
 
 quakejax (`quakejax.okada.displacement_gradient`) runs on the CPU in `--dtype` and, when an
-accelerator backend is present, also on the accelerator in float32 and float64.  The reference
-codes are CPU-only: pyrocko's C kernel (`okada_ext.okada`, `--pyrocko-threads` OpenMP threads,
-whole workload, same repeats) and okada-wrapper (Okada's DC3D Fortran, one Python call per
-pair, so timed on a subsample of about `--okada-wrapper-pairs` pairs).
+accelerator backend is present, also on the accelerator in float32 and float64 (cases named
+by `--accel-cases`), plus an accelerator-only case C (`--accel-large`, default 1000 sources x
+1e6 points: 1e6 pairs are too few to time on a GPU), checked against the CPU in float64.
+The reference codes are CPU-only: pyrocko's C kernel (`okada_ext.okada`,
+`--pyrocko-threads` OpenMP threads, whole workload, same repeats) and okada-wrapper
+(Okada's DC3D Fortran, one Python call per pair, so timed on a subsample of about
+`--okada-wrapper-pairs` pairs).
 
 Correctness is checked in the same run: quakejax's output from its last timed call is
 compared with pyrocko's (converted from north-east-down to east-north-up) on the first
@@ -169,6 +172,26 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=None,
         help="number of XLA host (CPU) devices; default: leave XLA_FLAGS alone",
+    )
+    p.add_argument(
+        "--accel-pairs-per-block",
+        type=int,
+        nargs="+",
+        default=[2**20, 2**22],
+        help="pairs_per_block values tried on an accelerator (the fastest is reported)",
+    )
+    p.add_argument(
+        "--accel-large",
+        type=int,
+        nargs=2,
+        default=[1000, 1_000_000],
+        metavar=("SOURCES", "POINTS"),
+        help="size of the accelerator-only case C (0 0 to skip)",
+    )
+    p.add_argument(
+        "--accel-cases",
+        default="ABC",
+        help="which cases also run on an accelerator (letters; default ABC)",
     )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -545,12 +568,14 @@ def run_case(jax, case: Case, args, okada_ext, dc3dwrapper, accel) -> tuple[list
 
     # quakejax runs: the CPU in --dtype, then an accelerator (if any) in float32 and float64.
     runs = [("cpu", jax.devices("cpu")[0], args.dtype)]
-    if accel is not None:
+    if accel is not None and case.name[0] in args.accel_cases:
         runs += [(accel.platform, accel, dt) for dt in ("float32", "float64")]
     qj = []
     for label, device, dtype in runs:
-        timing, u, g = run_quakejax(
-            jax, src, points, dtype, device, args.repeats, args.pairs_per_block
+        blocks = [args.pairs_per_block] if label == "cpu" else args.accel_pairs_per_block
+        timing, u, g = min(
+            (run_quakejax(jax, src, points, dtype, device, args.repeats, b) for b in blocks),
+            key=lambda r: r[0].median_s,
         )
         print(
             f"  quakejax {label} {dtype}: first call {timing.first_s:.2f} s, median "
@@ -664,6 +689,128 @@ def run_case(jax, case: Case, args, okada_ext, dc3dwrapper, accel) -> tuple[list
     return rows, entries
 
 
+def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
+    """Median seconds of (the point check, the jitted kernel alone) of one call: the rest of
+    `displacement_gradient` is host-side work (checks, patch parameters, dispatch)."""
+    import jax.numpy as jnp
+
+    import quakejax
+    from quakejax.okada._fields import (
+        _check_points,
+        _over_devices,
+        _patch_params,
+        _summed_fields,
+        alpha_from,
+    )
+
+    dt = np.dtype(dtype)
+    with jax.default_device(device):
+        fault = quakejax.FaultModel(
+            *(
+                jnp.asarray(src[k], dt)
+                for k in ("centroid", "strike", "dip", "length", "width", "slip")
+            )
+        )
+        pts = jnp.asarray(points, dt)
+        params = _patch_params(fault)
+        alpha = jnp.asarray(alpha_from(NU), dt)
+        static = (("pairs_per_block", pairs_per_block), ("tensile", bool(src["slip"][:, 2].any())))
+        check = time_calls(lambda: _check_points(pts), repeats, 1, sync=jax.block_until_ready)
+        core = time_calls(
+            lambda: _over_devices(_summed_fields, static, pts, params, alpha),
+            repeats,
+            1,
+            sync=jax.block_until_ready,
+        )
+    return check[0].median_s, core[0].median_s
+
+
+def run_accel_large(jax, args, accel) -> tuple[list, list]:
+    """Case C, on the accelerator only: `--accel-large` sources x points, float32 and float64.
+
+    Workloads of 1e6 pairs take about a millisecond on a GPU, too little to time, so this case
+    is large (default 1e9 pairs).  No reference code runs at this size; instead the float64
+    result on the first 2,000 points is compared with quakejax on the CPU (float64), and the
+    float32 result with the float64 one (scaled error: max |a - b| / max |b|).
+    """
+    n_src, n_pts = args.accel_large
+    case = Case(f"C: {n_src} src x {n_pts:.0e} pts", n_src, n_pts)
+    rng = np.random.default_rng([args.seed, n_src, n_pts])
+    src = make_sources(rng, n_src, args.opening)
+    points = make_points(rng, n_pts)
+    print(f"\n== {case.name} = {case.pairs:.3g} pairs, accelerator only ==", flush=True)
+    results, breakdown = {}, {}
+    for dtype in ("float32", "float64"):
+        best = None
+        for b in args.accel_pairs_per_block:
+            timing, u, g = run_quakejax(jax, src, points, dtype, accel, args.repeats, b)
+            print(
+                f"  quakejax {accel.platform} {dtype} pairs_per_block {b}: first call "
+                f"{timing.first_s:.2f} s, median {timing.median_s:.4f} s, "
+                f"{timing.pairs_per_s:.3g} pairs/s",
+                flush=True,
+            )
+            if best is None or timing.median_s < best[0].median_s:
+                best = (timing, u, g, b)
+        results[dtype] = best
+        check_s, core_s = core_breakdown(jax, src, points, dtype, accel, best[3], args.repeats)
+        print(
+            f"  {dtype}: of the {best[0].median_s:.4f} s call, the point check takes "
+            f"{check_s:.4f} s and the jitted kernel alone {core_s:.4f} s "
+            f"({case.pairs / core_s:.3g} pairs/s)",
+            flush=True,
+        )
+        breakdown[dtype] = (check_s, core_s)
+    m = min(2000, n_pts)
+    _, u_cpu, g_cpu = run_quakejax(
+        jax, src, points[:m], "float64", jax.devices("cpu")[0], 1, args.pairs_per_block
+    )
+
+    def scaled(a, b):
+        return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+    u64, g64 = results["float64"][1], results["float64"][2]
+    err_cpu = max(scaled(u64[:m], u_cpu), scaled(g64[:m], g_cpu))
+    err_32 = max(scaled(results["float32"][1], u64), scaled(results["float32"][2], g64))
+    print(
+        f"  {accel.platform} float64 vs CPU float64 on {m} points: scaled error {err_cpu:.2e}; "
+        f"float32 vs float64 on all points: scaled error {err_32:.2e}"
+    )
+    rows, entries = [], []
+    for dtype, (timing, _, _, b) in results.items():
+        rows.append(
+            dict(
+                case=case.name,
+                code="quakejax",
+                device=accel.platform,
+                dtype=dtype,
+                pairs=case.pairs,
+                first_s=timing.first_s,
+                median_s=timing.median_s,
+                pairs_per_s=timing.pairs_per_s,
+                ratio=None,
+                err=None,
+            )
+        )
+        entries.append(
+            {
+                "name": case.name,
+                "device": accel.platform,
+                "dtype": dtype,
+                "n_sources": n_src,
+                "n_points": n_pts,
+                "pairs_per_block": b,
+                "quakejax_pairs_per_s": timing.pairs_per_s,
+                "quakejax_compile_s": timing.first_s,
+                "max_scaled_err_vs_cpu_float64": err_cpu if dtype == "float64" else None,
+                "max_scaled_err_vs_float64": err_32 if dtype == "float32" else None,
+                "point_check_s": breakdown[dtype][0],
+                "kernel_only_pairs_per_s": case.pairs / breakdown[dtype][1],
+            }
+        )
+    return rows, entries
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.host_devices is not None:
@@ -702,6 +849,10 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     for case in make_cases(args.points_scale):
         r, e = run_case(jax, case, args, okada_ext, dc3dwrapper, accel)
+        rows += r
+        entries += e
+    if accel is not None and min(args.accel_large) > 0 and "C" in args.accel_cases:
+        r, e = run_accel_large(jax, args, accel)
         rows += r
         entries += e
 

@@ -101,3 +101,31 @@ def test_fields_reject_points_above_surface_and_bad_shapes():
         qj.okada.displacement(fault, np.zeros((3,)))
     with pytest.raises(ValueError, match="unknown slip component"):
         qj.okada.greens_functions(fault, np.zeros((1, 3)), components=("rake",))
+
+
+def test_accelerator_point_check_path(monkeypatch):
+    """The device-side check (used for arrays on an accelerator) accepts good points and
+    names the bad point like the host-side check does."""
+    from quakejax.okada import _fields
+
+    monkeypatch.setattr(_fields, "_on_host", lambda x: False)
+    fault = qj.FaultModel(
+        centroid=jnp.array([[0.0, 0.0, -5e3]]),
+        strike=jnp.array([10.0]),
+        dip=jnp.array([60.0]),
+        length=jnp.array([4e3]),
+        width=jnp.array([2e3]),
+        slip=jnp.array([[1.0, 0.5, 0.0]]),
+    )
+    good = jnp.array([[1e3, 2e3, -1e3], [3e3, -1e3, 0.0]])
+    u, g = qj.okada.displacement_gradient(fault, good)
+    monkeypatch.undo()
+    u_ref, g_ref = qj.okada.displacement_gradient(fault, good)
+    np.testing.assert_array_equal(np.asarray(u), np.asarray(u_ref))
+    np.testing.assert_array_equal(np.asarray(g), np.asarray(g_ref))
+
+    monkeypatch.setattr(_fields, "_on_host", lambda x: False)
+    with pytest.raises(ValueError, match=r"point 1 has up = 5.0 m > 0, above the free surface"):
+        qj.okada.displacement_gradient(fault, good.at[1, 2].set(5.0))
+    with pytest.raises(ValueError, match=r"point 0 is not finite"):
+        qj.okada.displacement_gradient(fault, good.at[0, 1].set(jnp.nan))

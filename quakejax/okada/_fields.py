@@ -199,6 +199,18 @@ def _needs_tensile(fault: FaultModel) -> bool:
     return bool(np.any(np.asarray(fault.slip)[:, 2] != 0.0))
 
 
+@jax.jit
+def _point_flags(points):
+    """(any point not finite, any point above the surface), reduced on the points' device."""
+    return ~jnp.all(jnp.isfinite(points)), jnp.any(points[:, 2] > 0)
+
+
+def _on_host(x) -> bool:
+    """True for numpy data and for JAX arrays that live on CPU devices."""
+    devices = getattr(x, "devices", None)
+    return devices is None or all(d.platform == "cpu" for d in devices())
+
+
 def _check_points(points):
     points = jnp.asarray(points)
     if points.ndim != 2 or points.shape[1] != 3:
@@ -206,6 +218,12 @@ def _check_points(points):
             f"points must have shape (n, 3) (east, north, up in m); got {points.shape}"
         )
     if is_concrete(points) and points.size:
+        if not _on_host(points):
+            # On an accelerator, reduce there and fetch two flags, not the whole array
+            # (a device-to-host copy of 1e6 points costs more than the kernel itself).
+            nonfinite, above = (bool(f) for f in _point_flags(points))
+            if not (nonfinite or above):
+                return points
         p = np.asarray(points)
         bad = ~np.isfinite(p).all(axis=1)
         if bad.any():

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The accelerator figures of the benchmarks, in one run (at most 8 minutes; on an H100 the
+# visco3d step does not finish its grid pass within its limit, the rest takes about 4 minutes).
+#
+#   PYTHON=python3 OUT=gpu_results QUAKEJAX_DATA=../shared/data benchmarks/gpu_suite.sh
+#
+# Each step has its own time limit and writes its log (and JSON where the script makes one)
+# to $OUT; a step that fails or times out does not stop the others.  The Okada and TDE
+# throughput, the cycle emulator's speed and the 3D relaxation of Landers 1992 all run on
+# JAX's default backend (the GPU when one is visible).  Reference codes (pyrocko, cutde,
+# okada-wrapper) are CPU-only and are skipped here: their figures come from the CPU runs.
+set -u
+PY=${PYTHON:-python3}
+OUT=${OUT:-gpu_results}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+
+step() {  # step NAME SECONDS COMMAND...
+    local name=$1 limit=$2
+    shift 2
+    local t0=$SECONDS
+    echo "=== $name (limit ${limit} s) ==="
+    timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+    local rc=$?
+    tail -n 25 "$OUT/$name.log"
+    echo "=== $name: rc $rc, $((SECONDS - t0)) s ==="
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+"$PY" -c "import jax; print('jax', jax.__version__, jax.devices())"
+
+step okada 150 "$PY" benchmarks/okada_throughput.py --skip-reference --repeats 3 \
+    --accel-cases AC --accel-pairs-per-block 4194304 --accel-large 100 1000000
+step tde 50 "$PY" benchmarks/tde_throughput.py --points 10000 --triangles 1000 --json
+step emulator 80 "$PY" benchmarks/emulator_speed.py --n-params 4 --n-points 100 \
+    --gradient-sets 2 --gradient-points 4 --out "$OUT/emulator.json"
+step visco3d_landers 200 "$PY" experiments/visco3d_landers.py --out "$OUT/visco3d_landers.json"

@@ -20,7 +20,7 @@ For each implementation it reports
 
 quakejax (`quakejax.okada.displacement_gradient`) runs on the CPU in `--dtype` and, when an
 accelerator backend is present, also on the accelerator in float32 and float64 (cases named
-by `--accel-cases`), plus an accelerator-only case C (`--accel-large`, default 1000 sources x
+by `--accel-cases`), plus an accelerator-only case C (`--accel-large`, default 100 sources x
 1e6 points: 1e6 pairs are too few to time on a GPU), checked against the CPU in float64.
 The reference codes are CPU-only: pyrocko's C kernel (`okada_ext.okada`,
 `--pyrocko-threads` OpenMP threads, whole workload, same repeats) and okada-wrapper
@@ -177,14 +177,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--accel-pairs-per-block",
         type=int,
         nargs="+",
-        default=[2**20, 2**22],
+        default=[2**22],
         help="pairs_per_block values tried on an accelerator (the fastest is reported)",
     )
     p.add_argument(
         "--accel-large",
         type=int,
         nargs=2,
-        default=[1000, 1_000_000],
+        default=[100, 1_000_000],
         metavar=("SOURCES", "POINTS"),
         help="size of the accelerator-only case C (0 0 to skip)",
     )
@@ -729,7 +729,7 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     """Case C, on the accelerator only: `--accel-large` sources x points, float32 and float64.
 
     Workloads of 1e6 pairs take about a millisecond on a GPU, too little to time, so this case
-    is large (default 1e9 pairs).  No reference code runs at this size; instead the float64
+    is large (default 1e8 pairs).  No reference code runs at this size; instead the float64
     result on the first 2,000 points is compared with quakejax on the CPU (float64), and the
     float32 result with the float64 one (scaled error: max |a - b| / max |b|).
     """

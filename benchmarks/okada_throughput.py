@@ -621,20 +621,7 @@ def run_case(jax, case: Case, args, okada_ext, dc3dwrapper, accel) -> tuple[list
             bad = err["u"]["nonfinite"] + err["grad"]["nonfinite"]
             if bad:
                 print(f"    WARNING: {bad} non-finite quakejax outputs")
-        rows.append(
-            dict(
-                case=case.name,
-                code="quakejax",
-                device=label,
-                dtype=dtype,
-                pairs=case.pairs,
-                first_s=timing.first_s,
-                median_s=timing.median_s,
-                pairs_per_s=timing.pairs_per_s,
-                ratio=ratio,
-                err=err,
-            )
-        )
+        rows.append(table_row(case.name, "quakejax", label, dtype, timing, ratio=ratio, err=err))
         entries.append(
             {
                 "name": case.name,
@@ -653,40 +640,40 @@ def run_case(jax, case: Case, args, okada_ext, dc3dwrapper, accel) -> tuple[list
         )
     if py is not None:
         t = py[0]
-        rows.append(
-            dict(
-                case=case.name,
-                code="pyrocko",
-                device="cpu",
-                dtype="float64",
-                pairs=t.pairs,
-                first_s=t.first_s,
-                median_s=t.median_s,
-                pairs_per_s=t.pairs_per_s,
-                ratio=1.0,
-                err=None,
-            )
-        )
+        rows.append(table_row(case.name, "pyrocko", "cpu", "float64", t, ratio=1.0, err=None))
     if ow is not None:
         t, m, u_ow, g_ow = ow
         # Reference for okada-wrapper: the first float64 quakejax run (CPU first).
         ref = next(((u, g) for _, dt, _, u, g in qj if dt == "float64"), qj[0][3:])
         err = rel_errors(u_ow, g_ow, ref[0][:m], ref[1][:m])
         rows.append(
-            dict(
-                case=case.name,
-                code="okada-wrapper",
-                device="cpu",
-                dtype="float32*",
-                pairs=t.pairs,
-                first_s=t.first_s,
-                median_s=t.median_s,
-                pairs_per_s=t.pairs_per_s,
+            table_row(
+                case.name,
+                "okada-wrapper",
+                "cpu",
+                "float32*",
+                t,
                 ratio=t.pairs_per_s / py[0].pairs_per_s if py else None,
                 err=err,
             )
         )
     return rows, entries
+
+
+def table_row(case_name, code, device, dtype, timing: Timing, ratio=None, err=None) -> dict:
+    """One row of the printed summary table."""
+    return dict(
+        case=case_name,
+        code=code,
+        device=device,
+        dtype=dtype,
+        pairs=timing.pairs,
+        first_s=timing.first_s,
+        median_s=timing.median_s,
+        pairs_per_s=timing.pairs_per_s,
+        ratio=ratio,
+        err=err,
+    )
 
 
 def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
@@ -779,18 +766,7 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     rows, entries = [], []
     for dtype, (timing, _, _, b) in results.items():
         rows.append(
-            dict(
-                case=case.name,
-                code="quakejax",
-                device=accel.platform,
-                dtype=dtype,
-                pairs=case.pairs,
-                first_s=timing.first_s,
-                median_s=timing.median_s,
-                pairs_per_s=timing.pairs_per_s,
-                ratio=None,
-                err=None,
-            )
+            table_row(case.name, "quakejax", accel.platform, dtype, timing, ratio=None, err=None)
         )
         entries.append(
             {

@@ -309,6 +309,16 @@ def time_calls(fn, repeats: int, pairs: int, sync=lambda x: x):
 # -- implementations -----------------------------------------------------------------
 
 
+def quakejax_inputs(src: dict, points: np.ndarray, dt):
+    """The FaultModel and points as JAX arrays of dtype `dt`, on JAX's current default device."""
+    import jax.numpy as jnp
+
+    import quakejax
+
+    keys = ("centroid", "strike", "dip", "length", "width", "slip")
+    return quakejax.FaultModel(*(jnp.asarray(src[k], dt) for k in keys)), jnp.asarray(points, dt)
+
+
 def run_quakejax(
     jax, src: dict, points: np.ndarray, dtype: str, device, repeats: int, pairs_per_block: int
 ):
@@ -319,20 +329,12 @@ def run_quakejax(
     device would forbid.  (On a machine with several accelerators the CPU run would therefore
     still be sharded over the accelerators; this script does not handle that case.)
     """
-    import jax.numpy as jnp
 
-    import quakejax
     from quakejax.okada import displacement_gradient
 
     dt = np.dtype(dtype)
     with jax.default_device(device):
-        fault = quakejax.FaultModel(
-            *(
-                jnp.asarray(src[k], dt)
-                for k in ("centroid", "strike", "dip", "length", "width", "slip")
-            )
-        )
-        pts = jnp.asarray(points, dt)
+        fault, pts = quakejax_inputs(src, points, dt)
 
         def call():
             return displacement_gradient(fault, pts, nu=NU, pairs_per_block=pairs_per_block)
@@ -681,7 +683,6 @@ def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
     `displacement_gradient` is host-side work (checks, patch parameters, dispatch)."""
     import jax.numpy as jnp
 
-    import quakejax
     from quakejax.okada._fields import (
         _check_points,
         _over_devices,
@@ -692,13 +693,7 @@ def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
 
     dt = np.dtype(dtype)
     with jax.default_device(device):
-        fault = quakejax.FaultModel(
-            *(
-                jnp.asarray(src[k], dt)
-                for k in ("centroid", "strike", "dip", "length", "width", "slip")
-            )
-        )
-        pts = jnp.asarray(points, dt)
+        fault, pts = quakejax_inputs(src, points, dt)
         params = _patch_params(fault)
         alpha = jnp.asarray(alpha_from(NU), dt)
         static = (("pairs_per_block", pairs_per_block), ("tensile", bool(src["slip"][:, 2].any())))

@@ -46,8 +46,9 @@ import pandas as pd
 jax.config.update("jax_enable_x64", True)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-DAY = 86400.0
-YEAR = 365.0 * DAY
+DAY = 86400.0  # s
+YEAR = 365.0 * DAY  # s, the label window
+MU = 3.0e10  # Pa, shear modulus; lambda = mu throughout (DeVries et al. 2018)
 
 # One model per earthquake: crustal events (slip above 30 km) in regions with a catalog.
 EVENTS = [
@@ -92,22 +93,41 @@ IJ = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
 
 def to6(sigma):
+    """(n, 3, 3) -> (n, 6) in the order of COMPONENTS."""
     return np.stack([sigma[:, i, j] for i, j in IJ], axis=1)
 
 
 def from6(six):
+    """(n, 6) in the order of COMPONENTS -> symmetric (n, 3, 3)."""
     out = np.empty((len(six), 3, 3))
     for k, (i, j) in enumerate(IJ):
         out[:, i, j] = out[:, j, i] = six[:, k]
     return out
 
 
+def relax_one_year(fault, args, h0, alpha):
+    """Octree mesh (cubes of side h0 m near the rupture) and its Burgers relaxation after
+    `fault` over one year: (mesh, `Relaxation` with the strain at 1 yr and the window mean)."""
+    from quakejax.visco import Burgers
+    from quakejax.visco._relax3d import CuboidMesh, Postseismic3D
+
+    mesh = CuboidMesh.octree(fault, args.H, h0, alpha, args.lateral, args.depth_extent)
+    rheology = Burgers(MU, args.eta_m, MU, args.eta_k)
+    model = Postseismic3D.build(mesh, rheology, mu=MU, lam=MU)
+    return mesh, model.relax(model.coseismic_driving(fault), [YEAR], window=YEAR)
+
+
 def event_table(path, catalogs, args):
-    """The per-cell table of one event (labels, sigma_0, relaxation stress), or a skip reason."""
+    """The per-cell table of one event, or a skip reason.
+
+    Columns: cell centroid `x, y, z` (m, the event's local ENU frame), `label` (0/1),
+    `rupture_distance_km`, and the stress tensors in Pa (ENU, tension positive) as six
+    components each: `co_*` the coseismic sigma_0, `end_*` the relaxation stress at 1 yr and
+    `mean_*` its mean over the year.
+    """
     from quakejax.aftershocks import build_event_table, choose_catalog
     from quakejax.okada import stress as okada_stress
-    from quakejax.visco import Burgers
-    from quakejax.visco._relax3d import CuboidMesh, Postseismic3D, eigenstrain_fields
+    from quakejax.visco._relax3d import eigenstrain_fields
 
     build = _scripts.load("build_dataset")
     fault = build.read_model(path)
@@ -124,16 +144,12 @@ def event_table(path, catalogs, args):
     table, summ = build_event_table(fault, catalogs[cat_name])
     if summ.positives < 10:
         return None, f"{summ.positives} positive cells (< 10) in {cat_name}"
-    cells = table[["x", "y", "z"]].to_numpy(float) * 1e3
-    mu = lam = 3.0e10
+    cells = table[["x", "y", "z"]].to_numpy(float) * 1e3  # km -> m
     t0 = time.perf_counter()
-    sigma0 = np.asarray(okada_stress(fault, cells, mu=mu, lam=lam))
-    mesh = CuboidMesh.octree(fault, args.H, args.h0, args.alpha, args.lateral, args.depth_extent)
-    rheology = Burgers(mu, args.eta_m, mu, args.eta_k)
-    model = Postseismic3D.build(mesh, rheology, mu=mu, lam=lam)
-    rel = model.relax(model.coseismic_driving(fault), [YEAR], window=YEAR)
+    sigma0 = np.asarray(okada_stress(fault, cells, mu=MU, lam=MU))
+    mesh, rel = relax_one_year(fault, args, args.h0, args.alpha)
     states = np.stack([np.asarray(rel.strain[0]), np.asarray(rel.window_mean)])
-    _, dsig = eigenstrain_fields(cells, mesh, states, mu=mu, lam=lam, order=args.grid_order)
+    _, dsig = eigenstrain_fields(cells, mesh, states, mu=MU, lam=MU, order=args.grid_order)
     dsig = np.asarray(dsig)
     wall = time.perf_counter() - t0
     out = pd.DataFrame({"x": cells[:, 0], "y": cells[:, 1], "z": cells[:, 2]})
@@ -204,28 +220,24 @@ def loeo_logistic(frames, columns):
 def mesh_check(path, df, args, n_cells=3000):
     """The window-mean relaxation stress of `df` (the coarse mesh) against a finer mesh (h0 5 km,
     alpha 2, as experiments/visco3d_landers.py) on `n_cells` random cells of one event."""
-    from quakejax.visco import Burgers
-    from quakejax.visco._relax3d import CuboidMesh, Postseismic3D, eigenstrain_fields
+    from quakejax.stress import von_mises
+    from quakejax.visco._relax3d import eigenstrain_fields
 
     build = _scripts.load("build_dataset")
     fault = build.read_model(path)
-    mu = lam = 3.0e10
     t0 = time.perf_counter()
-    mesh = CuboidMesh.octree(fault, args.H, 5e3, 2.0, args.lateral, args.depth_extent)
-    model = Postseismic3D.build(mesh, Burgers(mu, args.eta_m, mu, args.eta_k), mu=mu, lam=lam)
-    rel = model.relax(model.coseismic_driving(fault), [YEAR], window=YEAR)
+    mesh, rel = relax_one_year(fault, args, 5e3, 2.0)
     sub = np.sort(np.random.default_rng(0).choice(len(df), min(n_cells, len(df)), replace=False))
     cells = df[["x", "y", "z"]].to_numpy()[sub]
     _, fine = eigenstrain_fields(
-        cells, mesh, np.asarray(rel.window_mean)[None], mu=mu, lam=lam, order=args.grid_order
+        cells, mesh, np.asarray(rel.window_mean)[None], mu=MU, lam=MU, order=args.grid_order
     )
     fine = np.asarray(fine[0])
     coarse = from6(df[[f"mean_{c}" for c in COMPONENTS]].to_numpy()[sub])
     co = from6(df[[f"co_{c}" for c in COMPONENTS]].to_numpy()[sub])
 
     def vm(s):
-        dev = s - np.trace(s, axis1=1, axis2=2)[:, None, None] * np.eye(3) / 3
-        return np.sqrt(1.5 * (dev**2).sum((1, 2)))
+        return np.asarray(von_mises(s))
 
     strong = vm(co) > 1e4
     change_fine = (vm(co + fine) - vm(co))[strong] / vm(co)[strong]
@@ -267,6 +279,7 @@ def main(argv=None):
         "--out", default=str(REPO / "experiments/results/aftershocks_timedependent.json")
     )
     args = ap.parse_args(argv)
+    from quakejax.stress import von_mises
 
     build = _scripts.load("build_dataset")
     data = build.data_dir(args.data)
@@ -326,8 +339,7 @@ def main(argv=None):
         df["log_vm_co"] = np.log10(np.maximum(co["von_mises"], 1.0))
         df["log_vm_mean"] = np.log10(np.maximum(mean["von_mises"], 1.0))
         relax = from6(df[[f"mean_{c}" for c in COMPONENTS]].to_numpy())
-        dev = relax - np.trace(relax, axis1=1, axis2=2)[:, None, None] * np.eye(3) / 3
-        df["log_vm_relax"] = np.log10(np.maximum(np.sqrt(1.5 * (dev**2).sum((1, 2))), 1.0))
+        df["log_vm_relax"] = np.log10(np.maximum(np.asarray(von_mises(relax)), 1.0))
         vm_change = np.abs(mean["von_mises"] - co["von_mises"]) / np.maximum(co["von_mises"], 1.0)
         row = {
             "event": k,

@@ -11,7 +11,8 @@
 - 3D relaxation around a finite rupture (`Postseismic3D` on a `CuboidMesh` of strain
   volumes below an elastic layer; kernels: `cuboid_unit_fields`, `interaction_matrix`,
   `eigenstrain_fields`) and the closed differentiable graph from a rupture to aftershock
-  likelihood (`ViscoGrid`, `relaxed_stress`, `aftershock_log_likelihood`).
+  likelihood (`ViscoGrid`, `relaxed_stress`, `aftershock_log_likelihood`); its emulator,
+  exact at t = 0 (`RelaxationEmulator3D.pretrained()`, `EmulatorGrid`).
 - `reference`: independent analytic and semi-analytic solutions (Nur & Mavko 1974, Savage &
   Prescott 1978, Rybicki 1971, correspondence-principle Burgers series) for validation.
 """
@@ -27,6 +28,9 @@ from ._cuboid import cuboid_unit_fields as cuboid_unit_fields
 from ._cycle import cycle_surface_velocity as cycle_surface_velocity
 from ._elastic import Elastic as Elastic
 from ._emulator import CycleEmulator as CycleEmulator
+from ._emulator3d import OutsideDomain3DWarning as OutsideDomain3DWarning
+from ._emulator3d import RelaxationEmulator3D as RelaxationEmulator3D
+from ._graph import EmulatorGrid as EmulatorGrid
 from ._graph import ViscoGrid as ViscoGrid
 from ._graph import aftershock_log_likelihood as aftershock_log_likelihood
 from ._graph import relaxed_stress as relaxed_stress

@@ -1,5 +1,7 @@
 """The closed graph: rupture -> coseismic + viscoelastic stress -> classifier -> likelihood.
 
+The relaxation goes through the 3D solver (`ViscoGrid`) or its emulator (`EmulatorGrid`).
+
 `aftershock_log_likelihood(fault, rheology, grid, labels, t_window)` is one jitted, pure JAX
 function.  The rupture's Okada stress at the cells and at the cuboid centres (differentiable
 in slip and geometry), the 3D Burgers/Maxwell relaxation driven by it (diffrax, differentiable
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 from .._fault import FaultModel
 from .._types import Array, Float
 from ..okada import stress as okada_stress
+from ._emulator3d import RelaxationEmulator3D
 from ._relax3d import Postseismic3D, _relax, eigenstrain_fields, to_basis
 from .base import AbstractRheology
 
@@ -69,11 +72,51 @@ class ViscoGrid(eqx.Module):
         return cls(points, model, jnp.moveaxis(sig, 0, -1), classifier)
 
 
+class EmulatorGrid(eqx.Module):
+    """Cells, the 3D relaxation emulator and a classifier: the fast path of the closed graph.
+
+    **Fields:** `points (n, 3)`: cell centres (ENU, m); `columns (m, 2)`, `column_of (n,)`:
+    the distinct horizontal positions of the cells and each cell's (the probes below a
+    column serve all its cells); `emulator`: a
+    `RelaxationEmulator3D` (default: the pretrained one); `classifier`: as in `ViscoGrid`.
+    Nothing is assembled: the emulator needs only Okada stresses at the cells and probes.
+    """
+
+    points: Float[Array, "n 3"]
+    columns: Float[Array, "m 2"]
+    column_of: Array
+    emulator: RelaxationEmulator3D
+    classifier: object
+
+    @classmethod
+    def build(cls, points, emulator=None, classifier=None) -> EmulatorGrid:
+        from ..aftershocks import AftershockClassifier
+
+        if emulator is None:
+            emulator = RelaxationEmulator3D.pretrained()
+        if classifier is None:
+            classifier = AftershockClassifier.pretrained("devries")
+        if classifier.needs_context:
+            raise ValueError(
+                "EmulatorGrid: the classifier needs the rupture context; use one that takes "
+                "stress only (e.g. AftershockClassifier.pretrained('devries'))"
+            )
+        columns, column_of = emulator.column_layout(points)
+        return cls(
+            jnp.asarray(points), jnp.asarray(columns), jnp.asarray(column_of), emulator, classifier
+        )
+
+
 def relaxed_stress(
-    fault: FaultModel, rheology: AbstractRheology, grid: ViscoGrid, t_window
+    fault: FaultModel, rheology: AbstractRheology, grid: ViscoGrid | EmulatorGrid, t_window
 ) -> Float[Array, "n 3 3"]:
     """Stress (Pa, ENU, tension positive) at the cells averaged over [0, t_window] (s): the
-    coseismic Okada stress plus the mean viscoelastic relaxation (t_window = 0: Okada)."""
+    coseismic Okada stress plus the mean viscoelastic relaxation (t_window = 0: Okada).
+    Through the 3D solver for a `ViscoGrid`, through the emulator for an `EmulatorGrid`."""
+    if isinstance(grid, EmulatorGrid):
+        pts = grid.points.astype(fault.centroid.dtype)
+        layout = (grid.columns, grid.column_of)
+        return grid.emulator.stress(fault, pts, rheology, t_window, mean=True, layout=layout)[0]
     model = eqx.tree_at(lambda m: m.rheology, grid.model, rheology)
     dtype = fault.centroid.dtype
     sig_co = okada_stress(fault, grid.points.astype(dtype), mu=model.mu, lam=model.lam)
@@ -89,7 +132,7 @@ def relaxed_stress(
 def aftershock_log_likelihood(
     fault: FaultModel,
     rheology: AbstractRheology,
-    grid: ViscoGrid,
+    grid: ViscoGrid | EmulatorGrid,
     labels,
     t_window,
     offset=0.0,
@@ -100,7 +143,10 @@ def aftershock_log_likelihood(
     p = sigmoid(classifier logit of the window-mean stress + offset).
 
     Differentiable (jax.grad, jax.jvp) with respect to every array in `fault` (slip, centroid,
-    strike, dip, length, width), in `rheology` (e.g. Maxwell's eta) and `offset`."""
+    strike, dip, length, width), in `rheology` (e.g. Maxwell's eta) and `offset`.  `grid` is
+    a `ViscoGrid` (the 3D solver) or an `EmulatorGrid` (the 3D emulator: Burgers rheologies
+    in its training box; inside jit, out-of-box queries only raise with
+    `emulator.with_on_outside("error")`)."""
     sigma = relaxed_stress(fault, rheology, grid, t_window)
     z = jax.vmap(grid.classifier.logit)(sigma) + offset
     y = jnp.asarray(labels, z.dtype)

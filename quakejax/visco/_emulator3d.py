@@ -1,0 +1,428 @@
+"""An emulator of 3D Burgers relaxation around a finite rupture, exact at t = 0.
+
+`Postseismic3D` needs a cuboid mesh, an interaction matrix and a cuboid-to-cell pass for
+each rupture: minutes on a CPU.  `RelaxationEmulator3D` predicts the relaxation stress at a
+cell from the rupture's coseismic Okada stress at the cell and at a few probe points below it
+in the viscous region, the depth of the cell, its distance to the rupture, the rheology and
+the time (docs/visco-3d-design.md §7, docs/visco-3d.md):
+
+    delta sigma(x, t) = sum_m phi_m(t) sum_p W_pm(z(x), rheology) [sigma_co(x_p)]
+
+with `phi_m(t) = 1 - exp(-t / tau_m)` on a fixed dictionary of relaxation times `tau_m`
+(so `delta sigma(x, 0) = 0` exactly and window means are closed form), probe points `x_p`
+(the cell itself, points straight below it in the relaxing region and rings around that
+column; cells that share a column share these), and `W_pm` a linear map per probe and time
+scale that commutes with rotations about the vertical: one weight on the horizontal
+deviatoric pair `((s_xx - s_yy)/2, s_xy)`, one on the vertical shear pair `(s_xz, s_yz)`
+and a 2 x 2 matrix on `((s_xx + s_yy)/2, s_zz)`.  A small MLP maps the invariant inputs
+`z(x)` (depth / H, log distance to the nearest patch centroid / H, the scaled rheology, and
+the scale-free shape of the probe stresses: their norms over their mean) to the `W_pm`.
+The emulator is therefore homogeneous of degree one in slip (scaling the slip scales the
+output), independent of the map frame's orientation, and exact at t = 0 by construction.
+Its accuracy on held-out earthquakes is measured by `experiments/train_visco3d_emulator.py`.
+
+Valid for the set-up it was trained on: elastic layer of thickness `H` over a Burgers
+half-space, homogeneous `mu = lambda`, rheology and time inside `domain`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._fault import FaultModel
+from .._types import Array, Float
+from ..okada import stress as okada_stress
+from ._burgers import Burgers
+
+WEIGHTS_DIR = pathlib.Path(__file__).parent / "weights"
+DAY = 86400.0  # s
+YEAR = 365.0 * DAY  # s
+#: Rheology inputs: log10 eta_M (Pa s), log10 eta_K (Pa s), log10 (mu_K / mu_M).
+RHEOLOGY_NAMES = ("log10_eta_M", "log10_eta_K", "log10_muK_over_muM")
+_N_GEOMETRY = 2  # depth / H, log10(0.05 + distance / H)
+_N_COEF = 6  # per probe and time scale: horizontal deviatoric, vertical shear, 2 x 2 isotropic
+
+
+class OutsideDomain3DWarning(UserWarning):
+    """A `RelaxationEmulator3D` query outside the rheology or time box it was trained on."""
+
+
+def spin_parts(sigma: Float[Array, "... 3 3"]) -> Float[Array, "... 6"]:
+    """Split symmetric tensors into parts that rotate with order 0, 1 and 2 about the vertical:
+    `[(s_xx + s_yy)/2, s_zz, s_xz, s_yz, (s_xx - s_yy)/2, s_xy]`."""
+    sxx, syy, szz = sigma[..., 0, 0], sigma[..., 1, 1], sigma[..., 2, 2]
+    return jnp.stack(
+        [
+            0.5 * (sxx + syy),
+            szz,
+            sigma[..., 0, 2],
+            sigma[..., 1, 2],
+            0.5 * (sxx - syy),
+            sigma[..., 0, 1],
+        ],
+        axis=-1,
+    )
+
+
+def from_spin_parts(p: Float[Array, "... 6"]) -> Float[Array, "... 3 3"]:
+    """Inverse of `spin_parts`."""
+    a, b, xz, yz, d, xy = (p[..., k] for k in range(6))
+    row0 = jnp.stack([a + d, xy, xz], axis=-1)
+    row1 = jnp.stack([xy, a - d, yz], axis=-1)
+    row2 = jnp.stack([xz, yz, b], axis=-1)
+    return jnp.stack([row0, row1, row2], axis=-2)
+
+
+#: Weights that make the squared Euclidean norm of `spin_parts` the squared Frobenius norm.
+SPIN_NORM_WEIGHTS = (2.0, 1.0, 2.0, 2.0, 2.0, 2.0)
+
+
+def apply_weights(w: Float[Array, "... P 6"], parts: Float[Array, "... P 6"]) -> Array:
+    """`sum_p W_p [parts_p]` in spin parts: `w[..., p, :]` = (a00, a01, a10, a11, c1, c2)."""
+    iso = parts[..., 0:2]
+    out_a = jnp.sum(w[..., 0] * iso[..., 0] + w[..., 1] * iso[..., 1], axis=-1)
+    out_b = jnp.sum(w[..., 2] * iso[..., 0] + w[..., 3] * iso[..., 1], axis=-1)
+    one = jnp.sum(w[..., 4:5] * parts[..., 2:4], axis=-2)
+    two = jnp.sum(w[..., 5:6] * parts[..., 4:6], axis=-2)
+    return jnp.concatenate([out_a[..., None], out_b[..., None], one, two], axis=-1)
+
+
+def time_factors(tau: Float[Array, " M"], t) -> Float[Array, "*t M"]:
+    """`phi_m(t) = 1 - exp(-t / tau_m)` (exactly 0 at t = 0)."""
+    t = jnp.asarray(t)[..., None]
+    return -jnp.expm1(-t / tau.reshape((1,) * (t.ndim - 1) + tau.shape))
+
+
+def window_factors(tau: Float[Array, " M"], window) -> Float[Array, "*w M"]:
+    """Mean of `phi_m` over [0, window]: `1 + (tau/T) expm1(-T/tau)`, and 0 at T = 0
+    (double `where`, so that gradients stay finite there)."""
+    w = jnp.asarray(window)[..., None]
+    tau = tau.reshape((1,) * (w.ndim - 1) + tau.shape)
+    pos = w > 0
+    ws = jnp.where(pos, w, 1.0)
+    return jnp.where(pos, 1.0 + (tau / ws) * jnp.expm1(-ws / tau), 0.0)
+
+
+class RelaxationEmulator3D(eqx.Module):
+    """Emulated 3D Burgers relaxation stress (final); see the module docstring.
+
+    **Fields:** `net`: MLP from the 5 invariant inputs to `P * M * 6` weights; `tau (M,)`:
+    relaxation times, s; `H`: elastic layer thickness, m; `mu`: shear modulus (= lambda), Pa;
+    `probe_depths`: depths below the layer top of the column probes, in units of H;
+    `rings`: (depth, radius) pairs, in units of H, of the rings of 8 probes around the
+    cell's column whose mean stress is a probe; `domain`: dict with `rheology`
+    (3 x 2 box of `RHEOLOGY_NAMES`) and `t_max` (s); `scale (P,)`: fixed input scales of
+    the probes; `on_outside`: "warn", "error" or "ignore".
+    """
+
+    net: eqx.nn.MLP
+    tau: Float[Array, " M"]
+    scale: Float[Array, " P"]
+    H: float = eqx.field(static=True)
+    mu: float = eqx.field(static=True)
+    probe_depths: tuple[float, ...] = eqx.field(static=True)
+    rings: tuple[tuple[float, float], ...] = eqx.field(static=True)
+    domain: dict = eqx.field(static=True)
+    on_outside: str = eqx.field(static=True, default="warn")
+
+    @classmethod
+    def init(
+        cls,
+        key,
+        *,
+        H: float = 30e3,
+        mu: float = 3.0e10,
+        tau_days=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 1e4, 3e4, 1e5),
+        probe_depths=(1.1, 1.3, 1.7, 2.5),
+        rings=((1.2, 0.5), (1.5, 1.0), (2.0, 2.0)),
+        width: int = 64,
+        depth: int = 3,
+        domain: dict | None = None,
+        dtype=jnp.float64,
+    ) -> RelaxationEmulator3D:
+        """An untrained emulator (small final layer, so that it starts near zero)."""
+        n_probes = 1 + len(probe_depths) + len(rings)
+        m = len(tau_days)
+        net = eqx.nn.MLP(
+            3 + _N_GEOMETRY + n_probes,
+            n_probes * m * _N_COEF,
+            width,
+            depth,
+            activation=jnp.tanh,
+            key=key,
+            dtype=dtype,
+        )
+        last = net.layers[-1]
+        net = eqx.tree_at(lambda n: n.layers[-1].weight, net, last.weight * 1e-2)
+        net = eqx.tree_at(lambda n: n.layers[-1].bias, net, last.bias * 0.0)
+        if domain is None:
+            domain = {"rheology": ((18.0, 20.5), (17.0, 19.5), (-0.3, 0.3)), "t_max": 3 * YEAR}
+        return cls(
+            net,
+            jnp.asarray(tau_days, dtype) * DAY,
+            jnp.ones(n_probes, dtype),
+            float(H),
+            float(mu),
+            tuple(float(v) for v in probe_depths),
+            tuple((float(d), float(r)) for d, r in rings),
+            domain,
+        )
+
+    def __check_init__(self):
+        if self.on_outside not in ("warn", "error", "ignore"):
+            raise ValueError(
+                f"RelaxationEmulator3D: on_outside must be 'warn', 'error' or 'ignore', "
+                f"got {self.on_outside!r}"
+            )
+
+    @property
+    def n_probes(self) -> int:
+        return 1 + len(self.probe_depths) + len(self.rings)
+
+    def with_on_outside(self, on_outside: str) -> RelaxationEmulator3D:
+        """The same emulator with another out-of-domain policy."""
+        return dataclasses.replace(self, on_outside=on_outside)
+
+    # --------------------------------------------------------------------------- inputs
+    def deep_points(self, columns: Float[Array, "m 2"]) -> Float[Array, "m Q 3"]:
+        """The probes below each column (x, y) (m, ENU): the column probes, then the rings (8
+        points each).  They do not depend on the cell's depth, so cells that share a column
+        (the layers of the DeVries grid) share them."""
+        columns = jnp.asarray(columns)
+        h = self.H
+        out = [
+            jnp.concatenate([columns, jnp.full_like(columns[:, :1], -d * h)], axis=1)
+            for d in self.probe_depths
+        ]
+        ang = np.arange(8) * (np.pi / 4)
+        for d, radius in self.rings:
+            base = jnp.concatenate([columns, jnp.full_like(columns[:, :1], -d * h)], axis=1)
+            for c, sn in zip(np.cos(ang), np.sin(ang), strict=True):
+                off = jnp.asarray([c * radius * h, sn * radius * h, 0.0], columns.dtype)
+                out.append(base + off[None])
+        return jnp.stack(out, axis=1)
+
+    @staticmethod
+    def column_layout(points) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct horizontal positions `(m, 2)` of `points` (m, to 1 micrometre) and the
+        column of each point `(n,)` (numpy; `points` must be concrete)."""
+        xy = np.round(np.asarray(points, dtype=np.float64)[:, :2], 6)
+        columns, column_of = np.unique(xy, axis=0, return_inverse=True)
+        return columns, column_of.reshape(-1)
+
+    def probe_fields(
+        self, fault: FaultModel, points, layout=None
+    ) -> tuple[Float[Array, "n 3 3"], Float[Array, "n P 6"]]:
+        """Coseismic Okada stress (Pa, ENU) at the cells, and at all probes in `spin_parts`
+        with the rings averaged.  `layout`: `(columns, column_of)` as `column_layout` gives;
+        by default computed from concrete `points`, or one column per point under jit."""
+        points = jnp.asarray(points)
+        if layout is None:
+            if isinstance(points, jax.core.Tracer):
+                layout = (points[:, :2], jnp.arange(points.shape[0]))
+            else:
+                layout = self.column_layout(points)
+        columns = jnp.asarray(layout[0], points.dtype)
+        column_of = jnp.asarray(layout[1])
+        deep = self.deep_points(columns)
+        m, q = deep.shape[:2]
+        n = points.shape[0]
+        sig = okada_stress(
+            fault, jnp.concatenate([points, deep.reshape(-1, 3)]), mu=self.mu, lam=self.mu
+        )
+        cell = sig[:n]
+        parts = spin_parts(sig[n:]).reshape(m, q, 6)
+        k = len(self.probe_depths)
+        rings = parts[:, k:].reshape(m, len(self.rings), 8, 6).mean(axis=2)
+        below = jnp.concatenate([parts[:, :k], rings], axis=1)[column_of]
+        return cell, jnp.concatenate([spin_parts(cell)[:, None], below], axis=1)
+
+    def probe_stress(self, fault: FaultModel, points, layout=None) -> Float[Array, "n P 6"]:
+        """Coseismic Okada stress (Pa) at the probes, in `spin_parts`, rings averaged: the
+        cell itself, the column probes, the rings (see `probe_fields`)."""
+        return self.probe_fields(fault, points, layout)[1]
+
+    def geometry(self, fault: FaultModel, points) -> Float[Array, "n 2"]:
+        """Invariant geometry inputs: depth / H and log10(0.05 + d / H), d the distance (m)
+        to the nearest patch centroid."""
+        points = jnp.asarray(points)
+        d2 = jnp.sum((points[:, None, :] - fault.centroid[None, :, :]) ** 2, axis=-1)
+        dmin = jnp.sqrt(jnp.min(d2, axis=1) + (1e-3 * self.H) ** 2)
+        return jnp.stack([-points[:, 2] / self.H, jnp.log10(0.05 + dmin / self.H)], axis=-1)
+
+    def rheology_inputs(self, rheology: Burgers) -> Float[Array, " 3"]:
+        """`RHEOLOGY_NAMES` of a Burgers rheology (the emulator's Maxwell modulus is `mu`)."""
+        if not isinstance(rheology, Burgers):
+            raise TypeError(
+                "RelaxationEmulator3D: trained for Burgers rheologies only, got "
+                f"{type(rheology).__name__}"
+            )
+        return jnp.stack(
+            [
+                jnp.log10(rheology.eta_M),
+                jnp.log10(rheology.eta_K),
+                jnp.log10(rheology.mu_K / rheology.mu_M),
+            ]
+        )
+
+    def outside(self, rheo_inputs, t_max) -> Array:
+        """True where the rheology inputs or the largest time leave the training box."""
+        box = jnp.asarray(self.domain["rheology"], rheo_inputs.dtype)
+        bad = jnp.any((rheo_inputs < box[:, 0] - 1e-9) | (rheo_inputs > box[:, 1] + 1e-9))
+        return bad | (t_max > self.domain["t_max"] * (1 + 1e-9))
+
+    def inputs(
+        self,
+        geometry: Float[Array, "n 2"],
+        parts: Float[Array, "n P 6"],
+        rheo_inputs: Float[Array, "*r 3"],
+    ) -> Array:
+        """Network inputs `(n, 5 + P)`: the geometry, the rheology scaled to [-1, 1] on the
+        training box (`rheo_inputs` one row, or one per cell), and the scale-free shape of the
+        probe stresses, `log10(|s_p| / mean_p |s_p| + 1e-6)` (Frobenius norms of the scaled
+        probes; 0 where the rupture stresses no probe)."""
+        box = jnp.asarray(self.domain["rheology"], geometry.dtype)
+        lo = box[:, 0].reshape((1,) * (rheo_inputs.ndim - 1) + (3,))
+        hi = box[:, 1].reshape((1,) * (rheo_inputs.ndim - 1) + (3,))
+        r = 2 * (rheo_inputs - lo) / (hi - lo) - 1
+        w = jnp.asarray(SPIN_NORM_WEIGHTS, parts.dtype)[None, None, :]
+        sq = jnp.sum(w * (parts / self.scale[None, :, None]) ** 2, axis=-1)  # (n, P)
+        pos = sq > 0
+        norm = jnp.where(pos, jnp.sqrt(jnp.where(pos, sq, 1.0)), 0.0)
+        ref = jnp.mean(norm, axis=-1, keepdims=True)
+        ok = ref > 0
+        shape = jnp.where(ok, jnp.log10(norm / jnp.where(ok, ref, 1.0) + 1e-6), 0.0)
+        n = geometry.shape[0]
+        return jnp.concatenate([geometry, jnp.broadcast_to(r, (n, 3)), shape], axis=-1)
+
+    def predict(
+        self, parts: Float[Array, "n P 6"], z: Float[Array, "n F"], factors: Float[Array, "K M"]
+    ) -> Float[Array, "K n 6"]:
+        """Relaxation stress in `spin_parts` from the probe stresses `parts` (Pa), the network
+        inputs `z` and the time factors (`time_factors` or `window_factors`)."""
+        w = jax.vmap(self.net)(z).reshape(z.shape[0], self.tau.shape[0], self.n_probes, _N_COEF)
+        per_mode = apply_weights(w, (parts / self.scale[None, :, None])[:, None])  # (n, M, 6)
+        return jnp.einsum("km,nmc->knc", factors, per_mode)
+
+    # -------------------------------------------------------------------------- outputs
+    def _check(self, rheo_inputs, t_max):
+        if self.on_outside == "ignore":
+            return rheo_inputs
+        flag = self.outside(rheo_inputs, t_max)
+        if self.on_outside == "error":
+            # survives jit: a runtime error naming the box
+            return eqx.error_if(
+                rheo_inputs,
+                flag,
+                f"RelaxationEmulator3D: rheology or time outside the training domain {self.domain}",
+            )
+        if not isinstance(flag, jax.core.Tracer) and bool(flag):
+            warnings.warn(
+                f"RelaxationEmulator3D: rheology {np.asarray(rheo_inputs)} "
+                f"({', '.join(RHEOLOGY_NAMES)}) or time {float(t_max):.3g} s outside the "
+                f"training domain {self.domain}",
+                OutsideDomain3DWarning,
+                stacklevel=3,
+            )
+        return rheo_inputs
+
+    def fields(
+        self,
+        fault: FaultModel,
+        points,
+        rheology: Burgers,
+        t,
+        *,
+        mean: bool = False,
+        layout=None,
+    ) -> tuple[Float[Array, "n 3 3"], Float[Array, "n_t n 3 3"]]:
+        """(coseismic Okada stress `(n, 3, 3)`, relaxation stress change `(n_t, n, 3, 3)`), Pa,
+        ENU, tension positive, at `points` (ENU, m, below the surface) and times `t` (s,
+        >= 0), or with `mean=True` the relaxation's mean over [0, t] for each t.  The
+        relaxation is exactly zero at t = 0.  `layout`: see `probe_fields`."""
+        points = jnp.asarray(points, fault.centroid.dtype)
+        if points.ndim != 2 or points.shape[1] != 3:
+            raise ValueError(
+                f"RelaxationEmulator3D: points must be (n, 3) ENU m, got {points.shape}"
+            )
+        t = jnp.atleast_1d(jnp.asarray(t, points.dtype))
+        rin = self._check(self.rheology_inputs(rheology).astype(points.dtype), jnp.max(t))
+        tau = self.tau.astype(points.dtype)
+        f = window_factors(tau, t) if mean else time_factors(tau, t)
+        cell, parts = self.probe_fields(fault, points, layout)
+        z = self.inputs(self.geometry(fault, points), parts, rin)
+        return cell, from_spin_parts(self.predict(parts, z, f))
+
+    def relaxation_stress(
+        self, fault: FaultModel, points, rheology: Burgers, t, *, mean=False, layout=None
+    ) -> Float[Array, "n_t n 3 3"]:
+        """The relaxation stress change alone (Pa); see `fields`."""
+        return self.fields(fault, points, rheology, t, mean=mean, layout=layout)[1]
+
+    def stress(
+        self, fault: FaultModel, points, rheology: Burgers, t, *, mean=False, layout=None
+    ) -> Float[Array, "n_t n 3 3"]:
+        """Total stress (Pa): Okada's coseismic stress plus the relaxation; see `fields`."""
+        co, rel = self.fields(fault, points, rheology, t, mean=mean, layout=layout)
+        return co[None] + rel
+
+    # ------------------------------------------------------------------------------ I/O
+    def save(self, path, **info) -> tuple[pathlib.Path, pathlib.Path]:
+        """Write `path.eqx` (arrays) and `path.json` (hyper-parameters, domain, `info`)."""
+        path = pathlib.Path(path)
+        hyper = {
+            "H": self.H,
+            "mu": self.mu,
+            "tau_days": [float(v) for v in np.asarray(self.tau) / DAY],
+            "probe_depths": list(self.probe_depths),
+            "rings": [list(r) for r in self.rings],
+            "width": self.net.width_size,
+            "depth": self.net.depth,
+            "domain": {
+                "rheology": [list(b) for b in self.domain["rheology"]],
+                "t_max": self.domain["t_max"],
+            },
+        }
+        js = path.with_suffix(".json")
+        js.write_text(json.dumps({"hyper": hyper, "info": info}, indent=1))
+        eq = path.with_suffix(".eqx")
+        eqx.tree_serialise_leaves(eq, self)
+        return eq, js
+
+    @classmethod
+    def load(cls, path, *, on_outside: str = "warn") -> RelaxationEmulator3D:
+        """Read what `save` wrote (float64 arrays)."""
+        path = pathlib.Path(path)
+        js = path.with_suffix(".json")
+        try:
+            hyper = json.loads(js.read_text())["hyper"]
+        except (OSError, KeyError, json.JSONDecodeError) as err:
+            raise ValueError(f"RelaxationEmulator3D.load: cannot read {js}: {err}") from err
+        dom = hyper["domain"]
+        like = cls.init(
+            jax.random.PRNGKey(0),
+            H=hyper["H"],
+            mu=hyper["mu"],
+            tau_days=hyper["tau_days"],
+            probe_depths=hyper["probe_depths"],
+            rings=tuple(tuple(r) for r in hyper["rings"]),
+            width=hyper["width"],
+            depth=hyper["depth"],
+            domain={"rheology": tuple(tuple(b) for b in dom["rheology"]), "t_max": dom["t_max"]},
+        )
+        emu = eqx.tree_deserialise_leaves(path.with_suffix(".eqx"), like)
+        return emu.with_on_outside(on_outside)
+
+    @classmethod
+    def pretrained(cls, name: str = "relaxation3d", **kw) -> RelaxationEmulator3D:
+        """The shipped weights (`quakejax/visco/weights/<name>.eqx`), trained by
+        `experiments/train_visco3d_emulator.py`."""
+        return cls.load(WEIGHTS_DIR / name, **kw)

@@ -1,0 +1,214 @@
+"""The 3D relaxation emulator (`quakejax.visco.RelaxationEmulator3D`): exact at t = 0,
+closed-form window means, linear in slip, equivariant under rotations about the vertical,
+differentiable, its domain checks; and, where the shipped weights exist, its accuracy against
+the 3D solver on a rupture it was not trained on."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from quakejax import FaultModel, okada
+from quakejax.visco import Burgers, Maxwell
+from quakejax.visco._emulator3d import (
+    OutsideDomain3DWarning,
+    RelaxationEmulator3D,
+    from_spin_parts,
+    spin_parts,
+    time_factors,
+    window_factors,
+)
+
+MU = 3.0e10
+DAY = 86400.0
+RHEO = Burgers(MU, 1e19, MU, 1e18)
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    # Random weights exercise every identity below as well as trained ones; a larger last
+    # layer than `init`'s so that the output is not near zero.
+    emu = RelaxationEmulator3D.init(jax.random.PRNGKey(1), width=16, depth=2)
+    last = emu.net.layers[-1]
+    import equinox as eqx
+
+    return eqx.tree_at(lambda e: e.net.layers[-1].weight, emu, last.weight * 100.0)
+
+
+def _fault(strike_offset=0.0, slip_scale=1.0):
+    return FaultModel.from_top_centre(
+        [[-8e3, 0.0, 0.0], [8e3, 2e3, 0.0]],
+        [10.0 + strike_offset, 20.0 + strike_offset],
+        [85.0, 70.0],
+        [16e3, 16e3],
+        [14e3, 14e3],
+        [[2.0 * slip_scale, 0.5 * slip_scale, 0.0], [1.5 * slip_scale, -0.3 * slip_scale, 0.0]],
+    )
+
+
+PTS = np.array([[3e3, 2e3, -2.5e3], [-27e3, 15e3, -12.5e3], [40e3, -35e3, -47.5e3]])
+
+
+def test_spin_parts_round_trip_and_norm():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 3, 3))
+    s = jnp.asarray(a + np.swapaxes(a, 1, 2))
+    np.testing.assert_allclose(np.asarray(from_spin_parts(spin_parts(s))), np.asarray(s))
+    w = np.array([2.0, 1.0, 2.0, 2.0, 2.0, 2.0])
+    np.testing.assert_allclose(
+        np.sum(w * np.asarray(spin_parts(s)) ** 2, -1), np.sum(np.asarray(s) ** 2, (1, 2))
+    )
+
+
+def test_window_factors_are_the_mean_of_time_factors():
+    tau = jnp.asarray([0.5, 10.0, 400.0]) * DAY
+    T = 365.0 * DAY
+    t = np.linspace(0, T, 400001)
+    numeric = np.trapezoid(np.asarray(time_factors(tau, t)), t, axis=0) / T
+    np.testing.assert_allclose(np.asarray(window_factors(tau, T)), numeric, rtol=1e-7)
+    np.testing.assert_array_equal(np.asarray(window_factors(tau, 0.0)), 0.0)
+    g = jax.grad(lambda w: jnp.sum(window_factors(tau, w)))(0.0)
+    assert np.isfinite(g)
+
+
+def test_exact_at_t0(emulator):
+    f = _fault()
+    rel = emulator.relaxation_stress(f, PTS, RHEO, [0.0, 30 * DAY])
+    np.testing.assert_array_equal(np.asarray(rel[0]), 0.0)
+    assert np.abs(np.asarray(rel[1])).max() > 0
+    total = emulator.stress(f, PTS, RHEO, 0.0)
+    np.testing.assert_array_equal(
+        np.asarray(total[0]), np.asarray(okada.stress(f, PTS, mu=MU, lam=MU))
+    )
+
+
+def test_linear_in_slip(emulator):
+    one = emulator.relaxation_stress(_fault(), PTS, RHEO, 100 * DAY, mean=True)
+    two = emulator.relaxation_stress(_fault(slip_scale=-2.5), PTS, RHEO, 100 * DAY, mean=True)
+    np.testing.assert_allclose(np.asarray(two), -2.5 * np.asarray(one), rtol=1e-12, atol=1e-9)
+
+
+def test_rotation_about_the_vertical(emulator):
+    """Turning the map by 90 degrees (fault and points) turns the stress with it: exact, since
+    the probe rings map onto themselves."""
+    c, s = 0.0, 1.0  # 90 degrees counter-clockwise
+    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    f = _fault()
+    f_rot = FaultModel(
+        np.asarray(f.centroid) @ rot.T,
+        np.asarray(f.strike) - 90.0,
+        f.dip,
+        f.length,
+        f.width,
+        f.slip,
+    )
+    a = np.asarray(emulator.relaxation_stress(f, PTS, RHEO, 200 * DAY))[0]
+    b = np.asarray(emulator.relaxation_stress(f_rot, PTS @ rot.T, RHEO, 200 * DAY))[0]
+    np.testing.assert_allclose(b, rot @ a @ rot.T, atol=1e-9 * np.abs(a).max())
+
+
+def test_jit_vmap_and_gradients(emulator):
+    f = _fault()
+
+    def vm_mean(log_eta_m, slip):
+        ff = FaultModel(f.centroid, f.strike, f.dip, f.length, f.width, slip)
+        r = Burgers(MU, jnp.exp(log_eta_m), MU, 1e18)
+        s = emulator.relaxation_stress(ff, PTS, r, 365 * DAY, mean=True)
+        return jnp.sum(s**2) / 1e8
+
+    x0 = (jnp.log(1e19), f.slip)
+    g = jax.jit(jax.grad(vm_mean, argnums=(0, 1)))(*x0)
+    h = 1e-5
+    fd = (vm_mean(x0[0] + h, x0[1]) - vm_mean(x0[0] - h, x0[1])) / (2 * h)
+    np.testing.assert_allclose(float(g[0]), float(fd), rtol=1e-6)
+    d = jnp.ones_like(f.slip)
+    fd = (vm_mean(x0[0], x0[1] + h * d) - vm_mean(x0[0], x0[1] - h * d)) / (2 * h)
+    np.testing.assert_allclose(float(jnp.sum(g[1] * d)), float(fd), rtol=1e-6)
+    eta = jnp.asarray([5e18, 1e19, 5e19])
+    batched = jax.vmap(
+        lambda e: emulator.relaxation_stress(f, PTS, Burgers(MU, e, MU, 1e18), 1e7)[0]
+    )(eta)
+    one = emulator.relaxation_stress(f, PTS, Burgers(MU, 5e19, MU, 1e18), 1e7)[0]
+    np.testing.assert_allclose(
+        np.asarray(batched[2]), np.asarray(one), rtol=1e-12, atol=1e-12 * np.abs(one).max()
+    )
+
+
+def test_domain_checks(emulator):
+    f = _fault()
+    with pytest.warns(OutsideDomain3DWarning, match="outside the training domain"):
+        emulator.relaxation_stress(f, PTS, Burgers(MU, 1e22, MU, 1e18), 1e7)
+    with pytest.warns(OutsideDomain3DWarning):
+        emulator.relaxation_stress(f, PTS, RHEO, 10 * 365 * DAY)
+    strict = emulator.with_on_outside("error")
+    run = jax.jit(lambda e: strict.relaxation_stress(f, PTS, Burgers(MU, e, MU, 1e18), 1e7))
+    run(1e19)
+    with pytest.raises(Exception, match="outside the training domain"):
+        jax.block_until_ready(run(1e22))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        emulator.with_on_outside("ignore").relaxation_stress(
+            f, PTS, Burgers(MU, 1e22, MU, 1e18), 1.0
+        )
+    with pytest.raises(TypeError, match="Burgers"):
+        emulator.relaxation_stress(f, PTS, Maxwell(MU, 1e19), 1e7)
+    with pytest.raises(ValueError, match="on_outside"):
+        emulator.with_on_outside("sometimes")
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        emulator.relaxation_stress(f, PTS[:, :2], RHEO, 1e7)
+
+
+def test_save_load_round_trip(emulator, tmp_path):
+    emulator.save(tmp_path / "e", note="test")
+    back = RelaxationEmulator3D.load(tmp_path / "e")
+    f = _fault()
+    np.testing.assert_array_equal(
+        np.asarray(back.relaxation_stress(f, PTS, RHEO, 1e7)),
+        np.asarray(emulator.relaxation_stress(f, PTS, RHEO, 1e7)),
+    )
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        RelaxationEmulator3D.load(tmp_path / "bad")
+
+
+def test_closed_graph_through_the_emulator(emulator):
+    """`aftershock_log_likelihood` with an `EmulatorGrid`: Okada at t = 0, and gradients with
+    respect to slip and log-viscosity against central differences."""
+    from quakejax.aftershocks import AftershockClassifier
+    from quakejax.visco import EmulatorGrid, aftershock_log_likelihood
+
+    rng = np.random.default_rng(5)
+    cells = np.stack(
+        [
+            rng.uniform(-40e3, 40e3, 16),
+            rng.uniform(-40e3, 40e3, 16),
+            -rng.uniform(2.5e3, 47.5e3, 16),
+        ],
+        1,
+    )
+    labels = (rng.random(16) < 0.3).astype(float)
+    grid = EmulatorGrid.build(cells, emulator)
+    f = _fault()
+    clf = AftershockClassifier.pretrained("devries")
+    z = jax.vmap(clf.logit)(okada.stress(f, jnp.asarray(cells), mu=MU, lam=MU))
+    expect = np.sum(labels * z - jax.nn.softplus(z))
+    got = aftershock_log_likelihood(f, RHEO, grid, labels, 0.0)
+    np.testing.assert_allclose(float(got), float(expect), rtol=1e-12)
+
+    def ll(log_eta_m, slip):
+        ff = FaultModel(f.centroid, f.strike, f.dip, f.length, f.width, slip)
+        return aftershock_log_likelihood(
+            ff, Burgers(MU, jnp.exp(log_eta_m), MU, 1e18), grid, labels, 200 * DAY
+        )
+
+    x0 = (jnp.log(1e19), f.slip)
+    g = jax.grad(ll, argnums=(0, 1))(*x0)
+    h = 1e-5
+    fd = (ll(x0[0] + h, x0[1]) - ll(x0[0] - h, x0[1])) / (2 * h)
+    assert abs(float(fd)) > 0
+    np.testing.assert_allclose(float(g[0]), float(fd), rtol=1e-5)
+    d = jnp.asarray([[1.0, -0.5, 0.0], [0.3, 1.0, 0.0]])
+    fd = (ll(x0[0], x0[1] + h * d) - ll(x0[0], x0[1] - h * d)) / (2 * h)
+    np.testing.assert_allclose(float(jnp.sum(g[1] * d)), float(fd), rtol=1e-5)

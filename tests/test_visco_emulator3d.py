@@ -212,3 +212,49 @@ def test_closed_graph_through_the_emulator(emulator):
     d = jnp.asarray([[1.0, -0.5, 0.0], [0.3, 1.0, 0.0]])
     fd = (ll(x0[0], x0[1] + h * d) - ll(x0[0], x0[1] - h * d)) / (2 * h)
     np.testing.assert_allclose(float(jnp.sum(g[1] * d)), float(fd), rtol=1e-5)
+
+
+def test_pretrained_weights_load():
+    emu = RelaxationEmulator3D.pretrained()
+    assert emu.domain["t_max"] == pytest.approx(3 * 365 * DAY)
+    f = _fault()
+    rel = emu.relaxation_stress(f, PTS, RHEO, [0.0, 365 * DAY])
+    np.testing.assert_array_equal(np.asarray(rel[0]), 0.0)
+    assert np.isfinite(np.asarray(rel)).all() and np.abs(np.asarray(rel[1])).max() > 0
+
+
+@pytest.mark.slow  # about 2 min on 2 cores: a cuboid mesh and its interaction matrix
+def test_pretrained_against_the_3d_solver_on_a_synthetic_rupture():
+    """A rupture that is not in the training set (two strike-slip segments to 15 km): the
+    window-mean relaxation stress over a year from the pretrained emulator against
+    `Postseismic3D` on the training set-up's mesh (10 km octree cubes, alpha 1, H = 30 km)."""
+    from quakejax.visco._relax3d import CuboidMesh, Postseismic3D, eigenstrain_fields
+
+    fault = FaultModel.from_top_centre(
+        [[-12e3, -3e3, 0.0], [14e3, 4e3, 0.0]],
+        [340.0, 355.0],
+        [88.0, 80.0],
+        [26e3, 28e3],
+        [15e3, 15e3],
+        [[3.0, 0.2, 0.0], [2.0, -0.4, 0.0]],
+    )
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(-60e3, 60e3, (150, 2))
+    cells = np.concatenate(
+        [np.column_stack([xy, np.full(150, -d)]) for d in (7.5e3, 22.5e3, 37.5e3)]
+    )
+    mesh = CuboidMesh.octree(fault, 30e3, 10e3, 1.0, 150e3, 160e3)
+    model = Postseismic3D.build(mesh, RHEO, mu=MU, lam=MU)
+    rel = model.relax(fault, [365 * DAY], window=365 * DAY)
+    _, solver = eigenstrain_fields(cells, mesh, rel.window_mean[None], mu=MU, lam=MU, order=2)
+    solver = np.asarray(solver[0])
+    emu = np.asarray(
+        RelaxationEmulator3D.pretrained().relaxation_stress(
+            fault, cells, RHEO, 365 * DAY, mean=True
+        )[0]
+    )
+    norm = np.sqrt(np.sum(solver**2, axis=(1, 2)))
+    err = np.sqrt(np.sum((emu - solver) ** 2, axis=(1, 2))) / norm.max()
+    # No relaxation at all errs by norm / max; the emulator must do much better.
+    assert np.median(err) < 0.5 * np.median(norm / norm.max())
+    assert np.percentile(err, 95) < 0.25

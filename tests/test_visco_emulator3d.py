@@ -142,6 +142,10 @@ def test_domain_checks(emulator):
         emulator.relaxation_stress(f, PTS, Burgers(MU, 1e22, MU, 1e18), 1e7)
     with pytest.warns(OutsideDomain3DWarning):
         emulator.relaxation_stress(f, PTS, RHEO, 10 * 365 * DAY)
+    with pytest.warns(OutsideDomain3DWarning):
+        emulator.relaxation_stress(f, PTS, RHEO, [-1.0, DAY])
+    with pytest.warns(OutsideDomain3DWarning, match="mu_M"):
+        emulator.relaxation_stress(f, PTS, Burgers(4e10, 1e19, 4e10, 1e18), DAY)
     strict = emulator.with_on_outside("error")
     run = jax.jit(lambda e: strict.relaxation_stress(f, PTS, Burgers(MU, e, MU, 1e18), 1e7))
     run(1e19)

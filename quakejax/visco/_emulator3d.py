@@ -114,7 +114,7 @@ def window_factors(tau: Float[Array, " M"], window) -> Float[Array, "*w M"]:
 class RelaxationEmulator3D(eqx.Module):
     """Emulated 3D Burgers relaxation stress (final); see the module docstring.
 
-    **Fields:** `net`: MLP from the 5 invariant inputs to `P * M * 6` weights; `tau (M,)`:
+    **Fields:** `net`: MLP from the `5 + P` invariant inputs to `P * M * 6` weights; `tau (M,)`:
     relaxation times, s; `H`: elastic layer thickness, m; `mu`: shear modulus (= lambda), Pa;
     `probe_depths`: depths below the layer top of the column probes, in units of H;
     `rings`: (depth, radius) pairs, in units of H, of the rings of 8 probes around the
@@ -273,11 +273,15 @@ class RelaxationEmulator3D(eqx.Module):
             ]
         )
 
-    def outside(self, rheo_inputs, t_max) -> Array:
-        """True where the rheology inputs or the largest time leave the training box."""
+    def outside(self, rheo_inputs, t_max, t_min=0.0, mu_M=None) -> Array:
+        """True where the rheology inputs or the times leave the training box ([0, t_max]
+        s), or the rheology's Maxwell modulus `mu_M` (Pa) is not the emulator's `mu`."""
         box = jnp.asarray(self.domain["rheology"], rheo_inputs.dtype)
         bad = jnp.any((rheo_inputs < box[:, 0] - 1e-9) | (rheo_inputs > box[:, 1] + 1e-9))
-        return bad | (t_max > self.domain["t_max"] * (1 + 1e-9))
+        bad = bad | (t_max > self.domain["t_max"] * (1 + 1e-9)) | (t_min < 0)
+        if mu_M is not None:
+            bad = bad | (jnp.abs(mu_M / self.mu - 1) > 1e-6)
+        return bad
 
     def inputs(
         self,
@@ -313,22 +317,25 @@ class RelaxationEmulator3D(eqx.Module):
         return jnp.einsum("km,nmc->knc", factors, per_mode)
 
     # -------------------------------------------------------------------------- outputs
-    def _check(self, rheo_inputs, t_max):
+    def _check(self, rheo_inputs, t, mu_M):
         if self.on_outside == "ignore":
             return rheo_inputs
-        flag = self.outside(rheo_inputs, t_max)
+        t_max = jnp.max(t)
+        flag = self.outside(rheo_inputs, t_max, jnp.min(t), mu_M)
         if self.on_outside == "error":
             # survives jit: a runtime error naming the box
             return eqx.error_if(
                 rheo_inputs,
                 flag,
-                f"RelaxationEmulator3D: rheology or time outside the training domain {self.domain}",
+                f"RelaxationEmulator3D: rheology, times or mu_M outside the training domain "
+                f"{self.domain} (mu = {self.mu:.4g} Pa)",
             )
         if not isinstance(flag, jax.core.Tracer) and bool(flag):
             warnings.warn(
                 f"RelaxationEmulator3D: rheology {np.asarray(rheo_inputs)} "
-                f"({', '.join(RHEOLOGY_NAMES)}) or time {float(t_max):.3g} s outside the "
-                f"training domain {self.domain}",
+                f"({', '.join(RHEOLOGY_NAMES)}), times up to {float(t_max):.3g} s or mu_M "
+                f"{float(mu_M):.4g} Pa outside the training domain {self.domain} "
+                f"(mu = {self.mu:.4g} Pa)",
                 OutsideDomain3DWarning,
                 stacklevel=3,
             )
@@ -354,7 +361,11 @@ class RelaxationEmulator3D(eqx.Module):
                 f"RelaxationEmulator3D: points must be (n, 3) ENU m, got {points.shape}"
             )
         t = jnp.atleast_1d(jnp.asarray(t, points.dtype))
-        rin = self._check(self.rheology_inputs(rheology).astype(points.dtype), jnp.max(t))
+        rin = self._check(
+            self.rheology_inputs(rheology).astype(points.dtype),
+            t,
+            jnp.asarray(rheology.mu_M, points.dtype),
+        )
         tau = self.tau.astype(points.dtype)
         f = window_factors(tau, t) if mean else time_factors(tau, t)
         cell, parts = self.probe_fields(fault, points, layout)

@@ -77,8 +77,8 @@ class EmulatorGrid(eqx.Module):
 
     **Fields:** `points (n, 3)`: cell centres (ENU, m); `columns (m, 2)`, `column_of (n,)`:
     the distinct horizontal positions of the cells and each cell's (the probes below a
-    column serve all its cells); `emulator`: a
-    `RelaxationEmulator3D` (default: the pretrained one); `classifier`: as in `ViscoGrid`.
+    column serve all its cells); `emulator`: a `RelaxationEmulator3D` (default: the
+    pretrained one); `classifier`: as in `ViscoGrid`.
     Nothing is assembled: the emulator needs only Okada stresses at the cells and probes.
     """
 

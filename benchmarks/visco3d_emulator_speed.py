@@ -51,6 +51,7 @@ def main(argv=None):
 
     from quakejax.aftershocks import build_grid
     from quakejax.io import read_slip_model
+    from quakejax.okada import stress as okada_stress
     from quakejax.stress import von_mises
     from quakejax.visco import Burgers
     from quakejax.visco._emulator3d import RelaxationEmulator3D, window_factors
@@ -113,7 +114,7 @@ def main(argv=None):
     # ---- accuracy on this grid
     norm = np.sqrt(np.sum(solver_rel**2, axis=(1, 2)))
     err = np.sqrt(np.sum((emu_rel - solver_rel) ** 2, axis=(1, 2))) / norm.max()
-    co = np.asarray(emu.fields(fault, cells, rheo, 0.0, layout=layout)[0])
+    co = np.asarray(okada_stress(fault, cells, mu=MU, lam=MU))
     vm_s = np.asarray(von_mises(jnp.asarray(co + solver_rel)))
     vm_e = np.asarray(von_mises(jnp.asarray(co + emu_rel)))
     vm_0 = np.asarray(von_mises(jnp.asarray(co)))

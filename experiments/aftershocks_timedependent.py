@@ -93,15 +93,16 @@ IJ = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
 
 
 def to6(sigma):
-    """(n, 3, 3) -> (n, 6) in the order of COMPONENTS."""
-    return np.stack([sigma[:, i, j] for i, j in IJ], axis=1)
+    """(..., 3, 3) -> (..., 6) in the order of COMPONENTS."""
+    return np.stack([sigma[..., i, j] for i, j in IJ], axis=-1)
 
 
 def from6(six):
-    """(n, 6) in the order of COMPONENTS -> symmetric (n, 3, 3)."""
-    out = np.empty((len(six), 3, 3))
+    """(..., 6) in the order of COMPONENTS -> symmetric (..., 3, 3)."""
+    six = np.asarray(six)
+    out = np.empty(six.shape[:-1] + (3, 3))
     for k, (i, j) in enumerate(IJ):
-        out[:, i, j] = out[:, j, i] = six[:, k]
+        out[..., i, j] = out[..., j, i] = six[..., k]
     return out
 
 

@@ -40,21 +40,16 @@ jax.config.update("jax_enable_x64", True)
 REPO = pathlib.Path(__file__).resolve().parents[1]
 HELD_OUT = ("s1992LANDER", "s1992JOSHUA", "s1994NORTHR", "s2004PARKFI")
 VALIDATION = ("s1984MORGAN",)
-COMPONENTS = ("xx", "yy", "zz", "xy", "xz", "yz")
-MU = 3.0e10
-
-
-def six_to_tensor(six):
-    """(..., 6) in COMPONENTS order -> (..., 3, 3)."""
-    xx, yy, zz, xy, xz, yz = (six[..., k] for k in range(6))
-    return np.stack(
-        [np.stack([xx, xy, xz], -1), np.stack([xy, yy, yz], -1), np.stack([xz, yz, zz], -1)], -2
-    )
+MU = 3.0e10  # Pa
+YEAR = 365.0 * 86400.0  # s, the label window
+# The cell tables' six stress components (Pa, ENU) and their conversion to tensors.
+_td = _scripts.load("aftershocks_timedependent")
+COMPONENTS, six_to_tensor = _td.COMPONENTS, _td.from6
 
 
 def load_events(args, emu):
     """Per event: probe stresses, geometry, rheology inputs, targets in spin parts."""
-    from quakejax.visco._emulator3d import spin_parts
+    from quakejax.visco._emulator3d import SPIN_NORM_WEIGHTS, spin_parts
 
     build = _scripts.load("build_dataset")
     files = {p.stem: p for p in build.slip_files(build.data_dir(args.data))}
@@ -82,8 +77,7 @@ def load_events(args, emu):
         rin = np.column_stack(
             [np.log10(rheo[:, 0]), np.log10(rheo[:, 1]), np.log10(rheo[:, 2] / MU)]
         )
-        w = np.asarray((2.0, 1.0, 2.0, 2.0, 2.0, 2.0))
-        norm = np.sqrt(np.sum(w * target**2, axis=-1))  # (R, K, n) Frobenius
+        norm = np.sqrt(np.sum(np.asarray(SPIN_NORM_WEIGHTS) * target**2, axis=-1))  # (R, K, n)
         events[npz.stem] = dict(
             fault=fault,
             cells=np.asarray(d["cells"]),
@@ -136,7 +130,7 @@ def train(emu, events, train_names, val_names, args):
     va = stack(events, val_names)
     rms = np.sqrt(np.mean(np.asarray(tr[0]) ** 2 * np.asarray(SPIN_NORM_WEIGHTS), axis=(0, 2)))
     emu = eqx.tree_at(lambda e: e.scale, emu, jnp.asarray(rms))
-    factors = factors_of(emu, next(iter(events.values()))["times"], 365.0 * 86400.0)
+    factors = factors_of(emu, next(iter(events.values()))["times"], YEAR)
     wts = jnp.asarray(SPIN_NORM_WEIGHTS)
 
     def loss_fn(e, parts, geom, target, rin, scale):
@@ -203,8 +197,9 @@ def evaluate(emu, e, co_cells):
     """Errors of the emulator against the solver on one event's sampled cells."""
     from quakejax.visco._emulator3d import SPIN_NORM_WEIGHTS, from_spin_parts
 
-    factors = factors_of(emu, e["times"], 365.0 * 86400.0)
+    factors = factors_of(emu, e["times"], YEAR)
     wts = np.asarray(SPIN_NORM_WEIGHTS)
+    vm_co = von_mises_np(co_cells)
     rel_mean, rel_end, zero_mean, vm_err, vm_corr = [], [], [], [], []
     for r in range(len(e["rin"])):
         z = emu.inputs(jnp.asarray(e["geom"]), jnp.asarray(e["parts"]), jnp.asarray(e["rin"][r]))
@@ -215,10 +210,8 @@ def evaluate(emu, e, co_cells):
         rel_mean.append(err[-1] / big[-1])
         rel_end.append(err[-2] / big[-2])
         zero_mean.append(e["norm"][r][-1] / big[-1])
-        co = co_cells
-        vm_true = von_mises_np(co + np.asarray(from_spin_parts(jnp.asarray(tgt[-1]))))
-        vm_pred = von_mises_np(co + np.asarray(from_spin_parts(jnp.asarray(pred[-1]))))
-        vm_co = von_mises_np(co)
+        vm_true = von_mises_np(co_cells + np.asarray(from_spin_parts(jnp.asarray(tgt[-1]))))
+        vm_pred = von_mises_np(co_cells + np.asarray(from_spin_parts(jnp.asarray(pred[-1]))))
         vm_err.append(np.abs(vm_pred - vm_true) / vm_true)
         vm_corr.append(np.corrcoef(vm_pred - vm_co, vm_true - vm_co)[0, 1])
         if r == 0:  # the default rheology
@@ -262,7 +255,7 @@ def grid_auc(emu, name, e, cache):
     layout = emu.column_layout(cells)
     f = jax.jit(
         lambda pts, c, o: emu.relaxation_stress(
-            e["fault"], pts, rheo, 365.0 * 86400.0, mean=True, layout=(c, o)
+            e["fault"], pts, rheo, YEAR, mean=True, layout=(c, o)
         )[0]
     )
     emul = np.asarray(f(cells, *layout))  # warm-up (compiles)

@@ -84,9 +84,11 @@ def event_data(path, table, args, seed):
     _, dsig = eigenstrain_fields(cells, mesh, states, mu=MU, lam=MU, order=args.grid_order)
     dsig = np.asarray(dsig)
     grid_s = time.perf_counter() - t2
-    ij = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
-    six = np.stack([dsig[..., i, j] for i, j in ij], axis=-1)
-    six = six.reshape(len(logs), len(TIMES) + 1, len(cells), 6)
+    six = (
+        _scripts.load("aftershocks_timedependent")
+        .to6(dsig)
+        .reshape(len(logs), len(TIMES) + 1, len(cells), 6)
+    )
     rheo = np.column_stack([10.0 ** logs[:, 0], 10.0 ** logs[:, 1], MU * 10.0 ** logs[:, 2]])
     return dict(
         cells=cells,

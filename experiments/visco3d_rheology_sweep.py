@@ -40,6 +40,7 @@ def main(argv=None):
     from quakejax.aftershocks import roc_auc
     from quakejax.stress import von_mises
     from quakejax.visco._emulator3d import (
+        WEIGHTS_DIR,
         RelaxationEmulator3D,
         from_spin_parts,
         window_factors,
@@ -55,9 +56,7 @@ def main(argv=None):
     build = _scripts.load("build_dataset")
     files = {p.stem: p for p in build.slip_files(build.data_dir(args.data))}
     emu = RelaxationEmulator3D.pretrained()
-    held = json.loads((pathlib.Path(emu_path()).with_suffix(".json")).read_text())["info"][
-        "held_out"
-    ]
+    held = json.loads((WEIGHTS_DIR / "relaxation3d.json").read_text())["info"]["held_out"]
     log_m = np.linspace(18.0, 20.5, args.n)
     log_k = np.linspace(17.0, 19.5, args.n)
     fac = window_factors(emu.tau, jnp.asarray([YEAR]))
@@ -136,12 +135,6 @@ def main(argv=None):
             | {"pooled_min": float(pooled.min()), "pooled_max": float(pooled.max())}
         )
     )
-
-
-def emu_path():
-    from quakejax.visco._emulator3d import WEIGHTS_DIR
-
-    return WEIGHTS_DIR / "relaxation3d"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
 #
 #   PYTHON=python3 OUT=gpu_results QUAKEJAX_DATA=../shared/data benchmarks/gpu_suite.sh
 #
+# quakejax must be importable (PYTHONPATH=$PWD); on a machine without pyproj and beartype, unpack
+# their wheels into a folder on PYTHONPATH (the 2026-11-27 run carried them in .bench/deps, with
+# the Landers slip model, since the device had no copy of the data).
+#
 # Each step has its own time limit and writes its log (and JSON where the script makes one)
 # to $OUT; a step that fails or times out does not stop the others.  The Okada and TDE
 # throughput, the cycle emulator's speed and the 3D relaxation of Landers 1992 all run on
@@ -29,9 +33,12 @@ step() {  # step NAME SECONDS COMMAND...
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 "$PY" -c "import jax; print('jax', jax.__version__, jax.devices())"
 
-step okada 150 "$PY" benchmarks/okada_throughput.py --skip-reference --repeats 3 \
-    --accel-cases AC --accel-pairs-per-block 4194304 --accel-large 100 1000000
+step okada 240 "$PY" benchmarks/okada_throughput.py --skip-reference --repeats 3 \
+    --accel-cases AC --accel-pairs-per-block 4194304 --accel-large 100 1000000 \
+    --accel-pallas 256x8 128x4
 step tde 50 "$PY" benchmarks/tde_throughput.py --points 10000 --triangles 1000 --json
 step emulator 80 "$PY" benchmarks/emulator_speed.py --n-params 4 --n-points 100 \
     --gradient-sets 2 --gradient-points 4 --out "$OUT/emulator.json"
+step visco3d_emulator 300 "$PY" benchmarks/visco3d_emulator_speed.py --solver assembly \
+    --okada-implementations pallas xla --dtypes float32 float64
 step visco3d_landers 200 "$PY" experiments/visco3d_landers.py --out "$OUT/visco3d_landers.json"

@@ -189,6 +189,21 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="size of the accelerator-only case C (0 0 to skip)",
     )
     p.add_argument(
+        "--accel-dtypes",
+        nargs="+",
+        choices=("float32", "float64"),
+        default=["float32", "float64"],
+        help="dtypes of case C (default both)",
+    )
+    p.add_argument(
+        "--accel-pallas",
+        nargs="*",
+        default=[],
+        metavar="BLOCKxWARPS",
+        help="also run case C with implementation='pallas', once per configuration of points "
+        "per GPU program and warps per program (e.g. 128x4 64x2); the fastest is reported",
+    )
+    p.add_argument(
         "--accel-cases",
         default="ABC",
         help="which cases also run on an accelerator (letters; default ABC)",
@@ -320,7 +335,14 @@ def quakejax_inputs(src: dict, points: np.ndarray, dt):
 
 
 def run_quakejax(
-    jax, src: dict, points: np.ndarray, dtype: str, device, repeats: int, pairs_per_block: int
+    jax,
+    src: dict,
+    points: np.ndarray,
+    dtype: str,
+    device,
+    repeats: int,
+    pairs_per_block: int,
+    implementation: str = "xla",
 ):
     """Time quakejax on `device`; returns (Timing, u (n, 3), grad (n, 3, 3)) as float64 numpy.
 
@@ -337,7 +359,9 @@ def run_quakejax(
         fault, pts = quakejax_inputs(src, points, dt)
 
         def call():
-            return displacement_gradient(fault, pts, nu=NU, pairs_per_block=pairs_per_block)
+            return displacement_gradient(
+                fault, pts, nu=NU, pairs_per_block=pairs_per_block, implementation=implementation
+            )
 
         timing, (u, g) = time_calls(
             call, repeats, len(src["dip"]) * len(points), sync=jax.block_until_ready
@@ -721,8 +745,12 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     src = make_sources(rng, n_src, args.opening)
     points = make_points(rng, n_pts)
     print(f"\n== {case.name} = {case.pairs:.3g} pairs, accelerator only ==", flush=True)
-    results, breakdown = {}, {}
-    for dtype in ("float32", "float64"):
+    results, breakdown, pallas = {}, {}, {}
+    for dtype in args.accel_dtypes:
+        if args.accel_pallas:
+            fastest = run_pallas_configs(jax, args, src, points, dtype, accel, case)
+            if fastest is not None:
+                pallas[dtype] = fastest
         best = None
         for b in args.accel_pairs_per_block:
             timing, u, g = run_quakejax(jax, src, points, dtype, accel, args.repeats, b)
@@ -751,13 +779,27 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     def scaled(a, b):
         return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
-    u64, g64 = results["float64"][1], results["float64"][2]
-    err_cpu = max(scaled(u64[:m], u_cpu), scaled(g64[:m], g_cpu))
-    err_32 = max(scaled(results["float32"][1], u64), scaled(results["float32"][2], g64))
-    print(
-        f"  {accel.platform} float64 vs CPU float64 on {m} points: scaled error {err_cpu:.2e}; "
-        f"float32 vs float64 on all points: scaled error {err_32:.2e}"
-    )
+    err_cpu = err_32 = None
+    for dtype, (_, u, g, _) in results.items():
+        e = max(scaled(u[:m], u_cpu), scaled(g[:m], g_cpu))
+        print(f"  {accel.platform} {dtype} vs CPU float64 on {m} points: scaled error {e:.2e}")
+        if dtype == "float64":
+            err_cpu = e
+    if len(results) == 2:
+        u64, g64 = results["float64"][1], results["float64"][2]
+        err_32 = max(scaled(results["float32"][1], u64), scaled(results["float32"][2], g64))
+        print(f"  float32 vs float64 on all points: scaled error {err_32:.2e}")
+    pallas_entries = []
+    for dtype, (timing, u, g, cfg) in pallas.items():
+        xla_u, xla_g = results[dtype][1], results[dtype][2]
+        e_xla = max(scaled(u, xla_u), scaled(g, xla_g))
+        e_cpu = max(scaled(u[:m], u_cpu), scaled(g[:m], g_cpu))
+        print(
+            f"  pallas {dtype} ({cfg}): scaled error vs XLA {dtype} {e_xla:.2e}, vs CPU "
+            f"float64 on {m} points {e_cpu:.2e}; "
+            f"{timing.pairs_per_s / results[dtype][0].pairs_per_s:.2f}x the XLA path"
+        )
+        pallas_entries.append((dtype, timing, cfg, e_xla, e_cpu))
     rows, entries = [], []
     for dtype, (timing, _, _, b) in results.items():
         rows.append(
@@ -779,7 +821,51 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
                 "kernel_only_pairs_per_s": case.pairs / breakdown[dtype][1],
             }
         )
+    for dtype, timing, cfg, e_xla, e_cpu in pallas_entries:
+        rows.append(table_row(case.name, "quakejax pallas", accel.platform, dtype, timing))
+        entries.append(
+            {
+                "name": case.name,
+                "implementation": "pallas",
+                "pallas_config": cfg,
+                "device": accel.platform,
+                "dtype": dtype,
+                "n_sources": n_src,
+                "n_points": n_pts,
+                "quakejax_pairs_per_s": timing.pairs_per_s,
+                "quakejax_compile_s": timing.first_s,
+                "max_scaled_err_vs_xla": e_xla,
+                "max_scaled_err_vs_cpu_float64": e_cpu,
+            }
+        )
     return rows, entries
+
+
+def run_pallas_configs(jax, args, src, points, dtype, accel, case):
+    """Case C through `implementation="pallas"` for each `--accel-pallas` BLOCKxWARPS
+    configuration; returns the fastest as (Timing, u, grad, "BLOCKxWARPS")."""
+    from quakejax.okada import _pallas
+
+    best = None
+    for cfg in args.accel_pallas:
+        block, warps = (int(v) for v in cfg.lower().split("x"))
+        _pallas.DEFAULT_BLOCK, _pallas.DEFAULT_NUM_WARPS = block, warps
+        try:
+            timing, u, g = run_quakejax(
+                jax, src, points, dtype, accel, args.repeats, args.pairs_per_block, "pallas"
+            )
+        except Exception as exc:  # a configuration Triton cannot compile: report, go on
+            print(f"  quakejax pallas {dtype} {cfg}: failed: {exc!r}"[:400], flush=True)
+            continue
+        print(
+            f"  quakejax pallas {accel.platform} {dtype} {cfg}: first call "
+            f"{timing.first_s:.2f} s, median {timing.median_s:.4f} s, "
+            f"{timing.pairs_per_s:.3g} pairs/s",
+            flush=True,
+        )
+        if best is None or timing.median_s < best[0].median_s:
+            best = (timing, u, g, cfg)
+    return best
 
 
 def main(argv=None) -> int:

@@ -116,9 +116,12 @@ def test_dc3d_matches_okada_wrapper(case):
         return
     u, g = dc3d(np.array(obs), alpha=ALPHA32, depth=depth, dip=dip, al=al, aw=aw, disl=disl)
     slip = max(np.abs(disl))
-    # okada_wrapper's grad[i, j] is d u_j / d x_i: the transpose of ours.
-    assert rel_err(u, u_ref, floor=1e-12 * slip) < 1e-6
-    assert rel_err(g, np.asarray(g_ref).T, floor=1e-12 * slip / depth) < 1e-6
+    # okada_wrapper's grad[i, j] is d u_j / d x_i: the transpose of ours.  Where symmetry makes
+    # the field vanish, the reference returns a cancellation residue (1.4e-17 m per m of slip
+    # at the epicentre of a vertical fault, found by hypothesis): fields below 1e-10 of the
+    # slip count as zero.
+    assert rel_err(u, u_ref, floor=1e-10 * slip) < 1e-6
+    assert rel_err(g, np.asarray(g_ref).T, floor=1e-10 * slip / depth) < 1e-6
 
 
 @given(

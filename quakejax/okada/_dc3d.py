@@ -432,11 +432,12 @@ def _corner_sum(xi, et, q, parts):
     return total
 
 
-def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
-    """DC3D for one observation point and unit dislocations.
-
-    Returns `(n_types, 12)` outputs in DC3D's order, one row per slip type (strike, dip and,
-    if `tensile`, opening), and IRET.  The result is linear in the dislocation.
+def _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """The body of `_dc3d_unit` without any stacking: a list with one list of 12 outputs
+    (DC3D's order, not yet divided by 2 pi) per slip type, the singular-point mask and the
+    above-surface mask.  Every value is a separate array of the inputs' broadcast shape, so
+    this also runs inside a Pallas kernel (`quakejax.okada._pallas`), whose Triton tensors
+    must have power-of-two shapes.
     """
     alp = alpha_constants(alpha)
     sd, cd = dip_constants(dip)
@@ -484,8 +485,18 @@ def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = T
                 i1 = i1 + uc[1] * cd - uc[2] * sd
                 i2 = i2 - uc[1] * sd - uc[2] * cd
             out += [sgn * r0 + s0, sgn * r1 + i1, sgn * r2 + i2]
-        rows.append(jnp.stack(out))
-    unit = jnp.stack(rows) * (1.0 / TWO_PI)
+        rows.append(out)
+    return rows, singular, above
+
+
+def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """DC3D for one observation point and unit dislocations.
+
+    Returns `(n_types, 12)` outputs in DC3D's order, one row per slip type (strike, dip and,
+    if `tensile`, opening), and IRET.  The result is linear in the dislocation.
+    """
+    rows, singular, above = _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile)
+    unit = jnp.stack([jnp.stack(out) for out in rows]) * (1.0 / TWO_PI)
     unit = jnp.where(singular, 0.0, unit)
     unit = jnp.where(above, jnp.nan, unit)
     status = jnp.where(above, STATUS_ABOVE_SURFACE, jnp.where(singular, STATUS_SINGULAR, STATUS_OK))

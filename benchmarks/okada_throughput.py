@@ -754,12 +754,7 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
         best = None
         for b in args.accel_pairs_per_block:
             timing, u, g = run_quakejax(jax, src, points, dtype, accel, args.repeats, b)
-            print(
-                f"  quakejax {accel.platform} {dtype} pairs_per_block {b}: first call "
-                f"{timing.first_s:.2f} s, median {timing.median_s:.4f} s, "
-                f"{timing.pairs_per_s:.3g} pairs/s",
-                flush=True,
-            )
+            print_run(f"quakejax {accel.platform} {dtype} pairs_per_block {b}", timing)
             if best is None or timing.median_s < best[0].median_s:
                 best = (timing, u, g, b)
         results[dtype] = best
@@ -841,6 +836,14 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     return rows, entries
 
 
+def print_run(label: str, timing: Timing) -> None:
+    print(
+        f"  {label}: first call {timing.first_s:.2f} s, median {timing.median_s:.4f} s, "
+        f"{timing.pairs_per_s:.3g} pairs/s",
+        flush=True,
+    )
+
+
 def run_pallas_configs(jax, args, src, points, dtype, accel, case):
     """Case C through `implementation="pallas"` for each `--accel-pallas` BLOCKxWARPS
     configuration; returns the fastest as (Timing, u, grad, "BLOCKxWARPS")."""
@@ -857,12 +860,7 @@ def run_pallas_configs(jax, args, src, points, dtype, accel, case):
         except Exception as exc:  # a configuration Triton cannot compile: report, go on
             print(f"  quakejax pallas {dtype} {cfg}: failed: {exc!r}"[:400], flush=True)
             continue
-        print(
-            f"  quakejax pallas {accel.platform} {dtype} {cfg}: first call "
-            f"{timing.first_s:.2f} s, median {timing.median_s:.4f} s, "
-            f"{timing.pairs_per_s:.3g} pairs/s",
-            flush=True,
-        )
+        print_run(f"quakejax pallas {accel.platform} {dtype} {cfg}", timing)
         if best is None or timing.median_s < best[0].median_s:
             best = (timing, u, g, cfg)
     return best

@@ -293,6 +293,7 @@ def displacement_gradient(
     static = (("pairs_per_block", pairs_per_block), ("tensile", _needs_tensile(fault)))
     fn = _summed_fields
     if implementation == "pallas":
+        _pallas.prepare()
         fn = _summed_fields_pallas
         static += (("block", _pallas.DEFAULT_BLOCK), ("num_warps", _pallas.DEFAULT_NUM_WARPS))
     elif implementation != "xla":

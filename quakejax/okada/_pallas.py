@@ -115,6 +115,19 @@ def _kernel(e_ref, n_ref, z_ref, table_ref, *out_refs, n_patch: int, tensile: bo
         ref[...] = jnp.where(above, jnp.nan, v * (1.0 / TWO_PI))
 
 
+def prepare() -> None:
+    """Import the Pallas modules that register JAX configuration options on first use.
+
+    Pallas's interpreter imports its fuser on the first lowering, which registers a
+    configuration option that is part of JAX's tracing context; a jit traced before that
+    would then miss its cache once more.  Called eagerly before the first trace.
+    """
+    try:
+        import jax.experimental.pallas.fuser  # noqa: F401
+    except ImportError:  # pragma: no cover - other JAX versions
+        pass
+
+
 def _compiler_params(num_warps):
     from jax.experimental.pallas import triton as pl_triton
 

@@ -252,27 +252,54 @@ class LinearSystem:
         return out
 
     def normal_equations(self) -> tuple[np.ndarray, np.ndarray]:
-        """(G^T W G upper triangle, G^T W d); dense blocks by a symmetric rank-k update."""
-        from scipy.linalg.blas import dsyrk
+        """(G^T W G upper triangle, G^T W d); dense blocks by a symmetric rank-k update, the
+        sparse blocks (constraints, smoothing) by one sparse product added entry by entry."""
+        return _normal_equations(self.rows, self.n_columns)
 
-        n = np.zeros((self.n_columns, self.n_columns))
-        rhs = np.zeros(self.n_columns)
-        for _, g, d, w in self.rows:
-            keep = w > 0
-            if not keep.any():
-                continue
-            if hasattr(g, "tocsr"):
-                g = g.tocsr()[np.nonzero(keep)[0]]
-                gw = g.multiply(w[keep][:, None]).tocsr()
-                n += np.triu((g.T @ gw).toarray())
-                rhs += np.asarray(gw.T @ d[keep]).reshape(-1)
-            else:
-                g = g[keep]
-                sw = np.sqrt(w[keep])
-                a = np.asfortranarray(g * sw[:, None])
-                n += dsyrk(1.0, a, trans=1, lower=0)
-                rhs += g.T @ (w[keep] * d[keep])
-        return n, rhs
+
+_SYRK_ROWS = 1024  # rows of a dense block per rank-k update in `_normal_equations`
+
+
+def _normal_equations(rows, n_columns, base=None) -> tuple[np.ndarray, np.ndarray]:
+    """The normal equations of `rows` (see `LinearSystem`), added to `base` = (upper triangle,
+    right-hand side) if given (`base` is not modified)."""
+    import scipy.sparse
+    from scipy.linalg.blas import dsyrk
+
+    n = None if base is None else base[0].copy(order="F")
+    rhs = np.zeros(n_columns) if base is None else base[1].copy()
+    sparse = []
+    for _, g, d, w in rows:
+        keep = np.nonzero(w > 0)[0]
+        if not keep.size:
+            continue
+        wd = w[keep] * d[keep]
+        if hasattr(g, "tocsr"):
+            g = g.tocsr()[keep]
+            sparse.append(scipy.sparse.diags(np.sqrt(w[keep])) @ g)
+            rhs += g.T @ wd
+        else:
+            rhs += g[keep].T @ wd if keep.size < g.shape[0] else g.T @ wd
+            sw = np.sqrt(w[keep])
+            # In chunks of rows: the weighted copy stays small (fresh memory is slow to touch
+            # on virtual machines).  Each chunk adds the upper triangle of a^T a; a.T is
+            # Fortran-ordered, so BLAS reads it without a copy.
+            for lo in range(0, keep.size, _SYRK_ROWS):
+                sel = keep[lo : lo + _SYRK_ROWS]
+                a = g[sel]
+                a *= sw[lo : lo + _SYRK_ROWS, None]
+                if n is None:
+                    n = dsyrk(1.0, a.T, trans=0, lower=0)
+                else:
+                    n = dsyrk(1.0, a.T, beta=1.0, c=n, trans=0, lower=0, overwrite_c=1)
+    if n is None:
+        n = np.zeros((n_columns, n_columns), order="F")
+    if sparse:
+        s = scipy.sparse.vstack(sparse).tocsr()
+        ata = (s.T @ s).tocoo()
+        upper = ata.row <= ata.col
+        np.add.at(n, (ata.row[upper], ata.col[upper]), ata.data[upper])
+    return n, rhs
 
 
 def _dense(a):
@@ -307,14 +334,14 @@ def assemble(model: BlockModel, op: Operators, *, mode: str = "tde") -> LinearSy
         ncol += nm
     rows = []
     # Stations: rigid rotation minus the elastic effect of fully locked segments (backslip).
+    # Written in place (no temporaries): the mesh block is 5,058 x 3,682 for WNA.
     gs = np.zeros((3 * n_sta, ncol))
-    gs[:, : 3 * nb] = op.rotation_to_velocities - op.rotation_to_okada_velocities
+    np.subtract(op.rotation_to_velocities, op.rotation_to_okada_velocities, out=gs[:, : 3 * nb])
     if mode != "segments":
         for i, basis in enumerate(bases):
             a, b = cols[f"mesh{i}"]
-            gs[:, a:b] = (
-                -op.tde_to_velocities[i] if basis is None else -op.tde_to_velocities[i] @ basis
-            )
+            tde = op.tde_to_velocities[i]
+            np.negative(tde if basis is None else tde @ basis, out=gs[:, a:b])
         a, b = cols["strain"]
         gs[:, a:b] = op.block_strain_rate_to_velocities
         a, b = cols["mogi"]
@@ -387,11 +414,12 @@ def assemble(model: BlockModel, op: Operators, *, mode: str = "tde") -> LinearSy
     return LinearSystem(rows=rows, columns=cols, n_columns=ncol, n_stations=n_sta)
 
 
-def solve_normal(system: LinearSystem) -> np.ndarray:
+def solve_normal(system: LinearSystem, normal=None) -> np.ndarray:
     """x minimising sum w (G x - d)^2: Cholesky of the normal equations in float64 (celeri's
     method; the very large constraint weights make them ill-conditioned, but the Cholesky
-    factor exists and the solution matches celeri's to its printed precision)."""
-    n, rhs = system.normal_equations()
+    factor exists and the solution matches celeri's to its printed precision).  `normal`:
+    the normal equations `(upper triangle, rhs)` if already formed (they are overwritten)."""
+    n, rhs = system.normal_equations() if normal is None else normal
     factor = scipy.linalg.cho_factor(n, lower=False, overwrite_a=True, check_finite=False)
     return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
 
@@ -471,7 +499,8 @@ def solve_bounded(
 
     comps = _mesh_bounds(model, op, system, mode)
     n_bounded = int(sum(c[0].shape[0] for c in comps))
-    x = solve_normal(system)
+    base = system.normal_equations()  # formed once; each re-solve adds the pinned rows
+    x = solve_normal(system, (base[0].copy(order="F"), base[1].copy()))
     violations = []
     pinned: dict = {}  # (component set, row) -> constraint row
     solves = 1
@@ -523,7 +552,7 @@ def solve_bounded(
             np.array(d_rows),
             np.full(len(d_rows), weight),
         )
-        x = solve_normal(dataclasses.replace(system, rows=system.rows + [extra]))
+        x = solve_normal(system, _normal_equations([extra], system.n_columns, base))
         solves += 1
     satisfied = 1.0 - violations[-1] / max(n_bounded, 1)
     return x, BoundsReport(

@@ -76,6 +76,17 @@ def run_quakejax(config: Path, *, cache_root: Path, no_cache: bool) -> dict:
         return _timed_json("quakejax", cmd, env=env)
 
 
+def _python313() -> str | None:
+    """A Python 3.13 that runs: on PATH, or any pyenv 3.13 (a pyenv shim exists on PATH even
+    when the selected pyenv version has no python3.13, so each candidate is tried)."""
+    candidates = [shutil.which("python3.13")]
+    candidates += sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"))
+    for c in candidates:
+        if c and subprocess.run([c, "--version"], capture_output=True).returncode == 0:
+            return c
+    return None
+
+
 def celeri_python(args) -> Path | None:
     if args.no_celeri:
         return None
@@ -85,7 +96,10 @@ def celeri_python(args) -> Path | None:
     py = venv / "bin" / "python"
     if py.exists():
         return py
-    base = shutil.which("python3.13") or str(Path.home() / ".pyenv/versions/3.13.0/bin/python3.13")
+    base = _python313()
+    if base is None:
+        print("no working python3.13 found; skipping celeri", file=sys.stderr)
+        return None
     print(f"creating {venv} with {base} and installing celeri==0.0.6 ...", file=sys.stderr)
     try:
         subprocess.run([base, "-m", "venv", str(venv)], check=True)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import quakejax as qj
-from quakejax.okada import displacement_gradient, stress
+from quakejax.okada import displacement, displacement_gradient, stress
 
 from ._geometry import rel_err
 
@@ -107,6 +107,24 @@ def test_pallas_under_jit_marks_points_above_the_surface(rng):
     assert rel_err(u[ok], ux[ok]) < 1e-10 and rel_err(g[ok], gx[ok]) < 1e-10
     with pytest.raises(ValueError, match="above the free surface"):
         displacement_gradient(fault, pts, implementation="pallas")
+
+
+def test_pallas_under_vmap(rng):
+    """vmap over a slip scale (Pallas batches the kernel's grid) equals the XLA path."""
+    fault = _fault(rng, n=3)
+    pts = jnp.asarray(_points(rng, fault, n=50)[:-2])
+
+    def u(scale, implementation):
+        f = qj.FaultModel(
+            fault.centroid, fault.strike, fault.dip, fault.length, fault.width, fault.slip * scale
+        )
+        return displacement(f, pts, implementation=implementation)
+
+    scales = jnp.array([0.5, 1.0, 2.0])
+    got = jax.vmap(lambda c: u(c, "pallas"))(scales)
+    want = jax.vmap(lambda c: u(c, "xla"))(scales)
+    assert got.shape == (3, pts.shape[0], 3)
+    assert rel_err(got, want) < 1e-10
 
 
 def test_unknown_implementation_is_an_error(rng):

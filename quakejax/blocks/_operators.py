@@ -307,7 +307,8 @@ def _tmerc(dlon, lat, lat0):
     `lat0` (degrees): the projection commutes with a shift in longitude, and the origin
     latitude only shifts northing by the meridian distance to it."""
     x, y = _TMERC(dlon, lat)
-    _, y0 = _TMERC(np.zeros_like(lat0), lat0)
+    lat0 = np.asarray(lat0)
+    _, y0 = _TMERC(np.zeros_like(lat0), lat0)  # lat0 may broadcast: one value per origin
     return np.asarray(x), np.asarray(y) - np.asarray(y0)
 
 
@@ -327,13 +328,13 @@ def triangle_frames(model, mesh: FaultMesh, *, chunk: int = 256):
     for s in range(0, m, chunk):
         sl = slice(s, s + chunk)
         dl = ((slon[None, :] - clon[sl, None]) + 180.0) % 360.0 - 180.0
-        lat0 = np.broadcast_to(c[sl, 1:2], dl.shape)
-        x, y = _tmerc(dl, np.broadcast_to(slat[None, :], dl.shape), lat0)
+        # The origin's northing once per triangle (lat0 (k, 1)), not once per pair.
+        x, y = _tmerc(dl, np.broadcast_to(slat[None, :], dl.shape), c[sl, 1:2])
         pts[sl, :, 0], pts[sl, :, 1] = x, y
     _far_sentinel(pts[..., 0], pts[..., 1], what="triangle (transverse Mercator)")
     corners = mesh.corners
     dl = ((corners[..., 0] - clon[:, None]) + 180.0) % 360.0 - 180.0
-    x, y = _tmerc(dl, corners[..., 1], np.broadcast_to(c[:, 1:2], dl.shape))
+    x, y = _tmerc(dl, corners[..., 1], c[:, 1:2])
     tris = np.stack([x, y, 1e3 * corners[..., 2]], -1)
     return pts, tris
 

@@ -122,7 +122,7 @@ class RelaxationEmulator3D(eqx.Module):
     (3 x 2 box of `RHEOLOGY_NAMES`) and `t_max` (s); `scale (P,)`: fixed input scales of
     the probes; `on_outside`: "warn", "error" or "ignore"; `okada_implementation`: "xla"
     or "pallas", the Okada kernel for the probe stresses (`quakejax.okada.displacement_gradient`'s
-    `implementation`: "pallas" is several times faster on NVIDIA GPUs, gradients unchanged).
+    `implementation`: "pallas" is faster on NVIDIA GPUs in float32, gradients unchanged).
     """
 
     net: eqx.nn.MLP

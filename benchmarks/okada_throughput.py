@@ -22,8 +22,11 @@ quakejax (`quakejax.okada.displacement_gradient`) runs on the CPU in `--dtype` a
 accelerator backend is present, also on the accelerator in float32 and float64 (cases named
 by `--accel-cases`), plus an accelerator-only case C (`--accel-large`, default 100 sources x
 1e6 points: 1e6 pairs are too few to time on a GPU), checked against the CPU in float64.
-The reference codes are CPU-only: pyrocko's C kernel (`okada_ext.okada`,
-`--pyrocko-threads` OpenMP threads, whole workload, same repeats) and okada-wrapper
+With `--accel-pallas BLOCKxWARPS ...` case C also runs through
+`implementation="pallas"` (the Triton kernel), once per configuration, and is compared with
+the XLA path's result of the same dtype.  The reference codes are CPU-only: pyrocko's C
+kernel (`okada_ext.okada`, `--pyrocko-threads` OpenMP threads, whole workload, same repeats)
+and okada-wrapper
 (Okada's DC3D Fortran, one Python call per pair, so timed on a subsample of about
 `--okada-wrapper-pairs` pairs).
 
@@ -748,7 +751,7 @@ def run_accel_large(jax, args, accel) -> tuple[list, list]:
     results, breakdown, pallas = {}, {}, {}
     for dtype in args.accel_dtypes:
         if args.accel_pallas:
-            fastest = run_pallas_configs(jax, args, src, points, dtype, accel, case)
+            fastest = run_pallas_configs(jax, args, src, points, dtype, accel)
             if fastest is not None:
                 pallas[dtype] = fastest
         best = None
@@ -844,12 +847,13 @@ def print_run(label: str, timing: Timing) -> None:
     )
 
 
-def run_pallas_configs(jax, args, src, points, dtype, accel, case):
+def run_pallas_configs(jax, args, src, points, dtype, accel):
     """Case C through `implementation="pallas"` for each `--accel-pallas` BLOCKxWARPS
     configuration; returns the fastest as (Timing, u, grad, "BLOCKxWARPS")."""
     from quakejax.okada import _pallas
 
     best = None
+    defaults = _pallas.DEFAULT_BLOCK, _pallas.DEFAULT_NUM_WARPS
     for cfg in args.accel_pallas:
         block, warps = (int(v) for v in cfg.lower().split("x"))
         _pallas.DEFAULT_BLOCK, _pallas.DEFAULT_NUM_WARPS = block, warps
@@ -860,6 +864,8 @@ def run_pallas_configs(jax, args, src, points, dtype, accel, case):
         except Exception as exc:  # a configuration Triton cannot compile: report, go on
             print(f"  quakejax pallas {dtype} {cfg}: failed: {exc!r}"[:400], flush=True)
             continue
+        finally:
+            _pallas.DEFAULT_BLOCK, _pallas.DEFAULT_NUM_WARPS = defaults
         print_run(f"quakejax pallas {accel.platform} {dtype} {cfg}", timing)
         if best is None or timing.median_s < best[0].median_s:
             best = (timing, u, g, cfg)

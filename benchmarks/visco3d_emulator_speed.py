@@ -206,11 +206,11 @@ def main(argv=None):
             f"p95 {np.percentile(err, 95):.3g}"
         )
     if solver_rel is not None:
-        emu_rel = np.asarray(full(cells_dt, *layout), np.float64)
-        vm_e = np.asarray(von_mises(jnp.asarray(co + emu_rel)))
+        vm_e = np.asarray(von_mises(jnp.asarray(co + first_run["rel"])))
         print(
             f"  median von Mises change: solver {np.median((vm_r - vm_0) / vm_0):.4f}, "
-            f"emulator {np.median((vm_e - vm_0) / vm_0):.4f}"
+            f"emulator {first_run['okada']} {first_run['dtype']} "
+            f"{np.median((vm_e - vm_0) / vm_0):.4f}"
         )
     for r in runs:
         del r["rel"]

@@ -36,20 +36,12 @@ import time
 
 import jax
 import numpy as np
+from visco_speed import _median_time  # benchmarks/visco_speed.py, beside this script
 
 jax.config.update("jax_enable_x64", True)
 
 MU = 3.0e10
 YEAR = 365.0 * 86400.0
-
-
-def _median(fn, repeats):
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn())
-        out.append(time.perf_counter() - t0)
-    return float(np.median(out))
 
 
 def main(argv=None):
@@ -110,7 +102,7 @@ def main(argv=None):
         drive = model.coseismic_driving(fault)
         solve = lambda: model.relax(drive, [YEAR], window=YEAR).window_mean  # noqa: E731
         jax.block_until_ready(solve())
-        solve_s = _median(solve, args.repeats)
+        solve_s = _median_time(solve, args.repeats)
         rows += [
             ("solver: mesh + interaction matrix (first call)", assembly),
             ("solver: diffrax solve, 1 yr window mean", solve_s),
@@ -149,7 +141,7 @@ def main(argv=None):
             t0 = time.perf_counter()
             emu_rel = np.asarray(jax.block_until_ready(full(cells_dt, *layout)), np.float64)
             first = time.perf_counter() - t0
-            emu_s = _median(lambda full=full, c=cells_dt: full(c, *layout), args.repeats)
+            emu_s = _median_time(lambda full=full, c=cells_dt: full(c, *layout), args.repeats)
             name = f"emulator {impl} {dtype}"
             rows += [(f"{name}: first call (compile + run)", first)]
             rows += [(f"{name}: whole prediction", emu_s)]
@@ -167,7 +159,7 @@ def main(argv=None):
         return base.predict(parts, base.inputs(geom, parts, rin), fac)
 
     jax.block_until_ready(network(1e19))
-    net_s = _median(lambda: network(1e19), args.repeats)
+    net_s = _median_time(lambda: network(1e19), args.repeats)
     rows += [("emulator: network only, new rheology, float64", net_s)]
 
     for name, v in rows:

@@ -1,7 +1,7 @@
 """Train and test the 3D relaxation emulator (`quakejax.visco.RelaxationEmulator3D`).
 
     python experiments/visco3d_emulator_data.py          # the solver's data, ~20 min
-    python experiments/train_visco3d_emulator.py [--steps 6000] [--no-save]
+    python experiments/train_visco3d_emulator.py [--steps 20000] [--no-save]
 
 Data: `visco3d_emulator_data.py`'s files, one per earthquake: the 3D Burgers solver's
 relaxation stress at 3,000 random DeVries cells, for 9 rheologies (the default and 8 Halton

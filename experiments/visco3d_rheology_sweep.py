@@ -57,8 +57,9 @@ def main(argv=None):
     files = {p.stem: p for p in build.slip_files(build.data_dir(args.data))}
     emu = RelaxationEmulator3D.pretrained()
     held = json.loads((WEIGHTS_DIR / "relaxation3d.json").read_text())["info"]["held_out"]
-    log_m = np.linspace(18.0, 20.5, args.n)
-    log_k = np.linspace(17.0, 19.5, args.n)
+    # The emulator's training box: log10 eta_M in [18, 20.5], log10 eta_K in [17, 19.5].
+    log_m = np.linspace(*emu.domain["rheology"][0], args.n)
+    log_k = np.linspace(*emu.domain["rheology"][1], args.n)
     fac = window_factors(emu.tau, jnp.asarray([YEAR]))
 
     @jax.jit

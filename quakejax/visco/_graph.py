@@ -25,6 +25,21 @@ from ._relax3d import Postseismic3D, _relax, eigenstrain_fields, to_basis
 from .base import AbstractRheology
 
 
+def _stress_only_classifier(classifier, owner: str):
+    """`classifier`, or the pretrained DeVries et al. (2018) network when None; an error if it
+    needs the rupture context (the graph gives it stress only)."""
+    from ..aftershocks import AftershockClassifier
+
+    if classifier is None:
+        classifier = AftershockClassifier.pretrained("devries")
+    if classifier.needs_context:
+        raise ValueError(
+            f"{owner}: the classifier needs the rupture context; use one that takes "
+            "stress only (e.g. AftershockClassifier.pretrained('devries'))"
+        )
+    return classifier
+
+
 class ViscoGrid(eqx.Module):
     """Cells, a 3D relaxation model and a classifier, with the rupture-independent kernels.
 
@@ -49,15 +64,7 @@ class ViscoGrid(eqx.Module):
 
         `classifier` defaults to the pretrained DeVries et al. (2018) network
         (`AftershockClassifier.pretrained("devries")`)."""
-        from ..aftershocks import AftershockClassifier
-
-        if classifier is None:
-            classifier = AftershockClassifier.pretrained("devries")
-        if classifier.needs_context:
-            raise ValueError(
-                "ViscoGrid: the classifier needs the rupture context; use one that takes "
-                "stress only (e.g. AftershockClassifier.pretrained('devries'))"
-            )
+        classifier = _stress_only_classifier(classifier, "ViscoGrid")
         points = jnp.asarray(points, model.interaction.dtype)
         n5 = 5 * model.mesh.n
         unit = jnp.eye(n5, dtype=points.dtype).reshape(n5, model.mesh.n, 5)
@@ -90,17 +97,9 @@ class EmulatorGrid(eqx.Module):
 
     @classmethod
     def build(cls, points, emulator=None, classifier=None) -> EmulatorGrid:
-        from ..aftershocks import AftershockClassifier
-
         if emulator is None:
             emulator = RelaxationEmulator3D.pretrained()
-        if classifier is None:
-            classifier = AftershockClassifier.pretrained("devries")
-        if classifier.needs_context:
-            raise ValueError(
-                "EmulatorGrid: the classifier needs the rupture context; use one that takes "
-                "stress only (e.g. AftershockClassifier.pretrained('devries'))"
-            )
+        classifier = _stress_only_classifier(classifier, "EmulatorGrid")
         columns, column_of = emulator.column_layout(points)
         return cls(
             jnp.asarray(points), jnp.asarray(columns), jnp.asarray(column_of), emulator, classifier

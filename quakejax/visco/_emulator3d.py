@@ -149,9 +149,12 @@ class RelaxationEmulator3D(eqx.Module):
         width: int = 64,
         depth: int = 3,
         domain: dict | None = None,
-        dtype=jnp.float64,
+        dtype=None,
     ) -> RelaxationEmulator3D:
-        """An untrained emulator (small final layer, so that it starts near zero)."""
+        """An untrained emulator (small final layer, so that it starts near zero).  `dtype`:
+        of its arrays; by default JAX's default float (float64 only with x64 enabled)."""
+        if dtype is None:
+            dtype = jnp.result_type(float)
         n_probes = 1 + len(probe_depths) + len(rings)
         m = len(tau_days)
         net = eqx.nn.MLP(
@@ -426,7 +429,7 @@ class RelaxationEmulator3D(eqx.Module):
 
     @classmethod
     def load(cls, path, *, on_outside: str = "warn") -> RelaxationEmulator3D:
-        """Read what `save` wrote (float64 arrays)."""
+        """Read what `save` wrote (in JAX's default float: float64 with x64 enabled)."""
         path = pathlib.Path(path)
         js = path.with_suffix(".json")
         try:

@@ -568,3 +568,29 @@ def test_bounded_coupling_solve_keeps_coupling_within_bounds(tmp_path):
         for s in (free, x)
     ]
     assert chi[1] > chi[0]
+
+
+def test_operators_are_float64_whatever_the_global_setting(tmp_path, monkeypatch):
+    """`build_operators` computes its kernels in float64 even when the caller (e.g. the
+    command line) has not enabled x64: float32 operators would differ at ~1e-7 relative,
+    which the solve's constraint weights amplify.  Also: the Okada kernel's looped batches
+    (used when a chunk exceeds OKADA_PAIRS_PER_BATCH pairs) give the same operator."""
+    import jax
+
+    cfg = _write_model(tmp_path, mesh=True, dip_ef=60.0)
+    model = blocks.build_model(cfg)
+    ref = blocks.build_operators(model)
+    with jax.enable_x64(False):
+        low = blocks.build_operators(model)
+    for name in ("rotation_to_okada_velocities",):
+        np.testing.assert_array_equal(getattr(low, name), getattr(ref, name))
+    np.testing.assert_array_equal(low.tde_to_velocities[0], ref.tde_to_velocities[0])
+    # Batches of 2 segments in a loop instead of one vmapped chunk.
+    monkeypatch.setattr(ops, "OKADA_PAIRS_PER_BATCH", 2 * len(model.station))
+    looped = blocks.build_operators(model)
+    np.testing.assert_allclose(
+        looped.rotation_to_okada_velocities,
+        ref.rotation_to_okada_velocities,
+        rtol=1e-13,
+        atol=1e-13 * np.abs(ref.rotation_to_okada_velocities).max(),
+    )

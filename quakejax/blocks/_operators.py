@@ -28,7 +28,7 @@ import numpy as np
 import pyproj
 
 from ..okada._common import backend_jit
-from ..okada._dc3d import _dc3d_surface_unit
+from ..okada._dc3d import _dc3d_surface_rows
 from ..tde._kernel import _hs_displacement_surface
 from ._model import EARTH_RADIUS, GEOD, BlockModel, FaultMesh, sph2cart
 
@@ -112,13 +112,10 @@ def rotation_to_slip_rate(model: BlockModel) -> np.ndarray:
 def _omerc(lon1, lat1, lon2, lat2):
     lon1 = lon1 - 360.0 if lon1 > 180.0 else lon1
     lon2 = lon2 - 360.0 if lon2 > 180.0 else lon2
-    if np.isclose(lat1, lat2):
+    if abs(lat1 - lat2) <= 1e-8 + 1e-5 * abs(lat2):  # np.isclose's rule, on floats
         lat2 = lat2 + 0.001
     return pyproj.Proj(
-        pyproj.CRS.from_proj4(
-            f"+proj=omerc +lon_1={lon1!s} +lat_1={lat1!s} +lon_2={lon2!s} +lat_2={lat2!s} "
-            "+ellps=WGS84"
-        )
+        f"+proj=omerc +lon_1={lon1!s} +lat_1={lat1!s} +lon_2={lon2!s} +lat_2={lat2!s} +ellps=WGS84"
     )
 
 
@@ -132,22 +129,26 @@ def segment_frames(model, *, progress=None):
     projected mid-point, y to the left of strike, and the projected segment length.
     """
     sg, st = model.segment, model.station
-    slon, slat = st.lon.to_numpy(), st.lat.to_numpy()
+    ends = [sg[c].to_numpy(dtype=float).tolist() for c in ("lon1", "lat1", "lon2", "lat2")]
     ns, n = len(sg), len(st)
+    # The stations and then the segment's two end points, projected in one call.
+    lon = np.concatenate([st.lon.to_numpy(dtype=float), [0.0, 0.0]])
+    lat = np.concatenate([st.lat.to_numpy(dtype=float), [0.0, 0.0]])
     xs = np.empty((ns, n))
     ys = np.empty((ns, n))
     length = np.empty(ns)
     it = range(ns) if progress is None else progress(range(ns))
     for i in it:
-        r = sg.iloc[i]
-        proj = _omerc(r.lon1, r.lat1, r.lon2, r.lat2)
-        x, y = proj(slon, slat)
-        x1, y1 = proj(r.lon1, r.lat1)
-        x2, y2 = proj(r.lon2, r.lat2)
+        lon1, lat1, lon2, lat2 = (e[i] for e in ends)
+        proj = _omerc(lon1, lat1, lon2, lat2)
+        lon[n:] = lon1, lon2
+        lat[n:] = lat1, lat2
+        x, y = proj(lon, lat)
+        x1, y1, x2, y2 = x[n], y[n], x[n + 1], y[n + 1]
         strike = np.arctan2(y2 - y1, x2 - x1)
         length[i] = np.hypot(x2 - x1, y2 - y1)
-        x = np.asarray(x) - 0.5 * (x1 + x2)
-        y = np.asarray(y) - 0.5 * (y1 + y2)
+        x = x[:n] - 0.5 * (x1 + x2)
+        y = y[:n] - 0.5 * (y1 + y2)
         c, s = np.cos(strike), np.sin(strike)
         xs[i] = x * c + y * s
         ys[i] = -x * s + y * c
@@ -177,27 +178,34 @@ def _far_sentinel(*arrays, what):
         )
 
 
-def _okada_segment(x, y, depth, dip, length, azimuth, alpha):
-    """(n, 3 disp ENU, 3 slip) surface displacement per unit slip of one segment (m/m)."""
+def _okada_segments(x, y, depth, dip, length, azimuth, alpha):
+    """Surface displacement per unit slip of segments (s,) at stations (s, n) in their frames
+    (m/m): a nested list [east, north, up][strike, dip, tensile] of (s, n) arrays."""
     dip_r = jnp.radians(dip)
     live = depth > 0
     d = jnp.where(live, depth, 1.0)  # double-where: a zero-depth segment is evaluated safely
     width = d / jnp.sin(dip_r)
-    y = y + jnp.cos(dip_r) * width
-    ds_sign = jnp.sign(90.0 - dip)
-
-    def one(xp, yp):
-        unit = _dc3d_surface_unit(xp, yp, alpha, d, dip, -length / 2, length / 2, 0.0, width)
-        return unit.T  # (3 disp, 3 slip)
-
-    u = jax.vmap(one)(x, y)
-    u = u * jnp.stack([1.0, ds_sign, 1.0])[None, None, :]
+    col = lambda v: v[:, None]  # noqa: E731  (per segment, broadcast over stations)
+    rows = _dc3d_surface_rows(
+        x,
+        y + col(jnp.cos(dip_r) * width),
+        alpha,
+        col(d),
+        col(dip),
+        col(-length / 2),
+        col(length / 2),
+        0.0,
+        col(width),
+    )  # [slip][x, y, z]
+    ds_sign = col(jnp.sign(90.0 - dip))
+    rows[1] = [v * ds_sign for v in rows[1]]
     theta = jnp.radians(90.0 - azimuth)
-    c, s = jnp.cos(theta), jnp.sin(theta)
-    east = c * u[:, 0] - s * u[:, 1]
-    north = s * u[:, 0] + c * u[:, 1]
-    out = jnp.stack([east, north, u[:, 2]], 1)
-    return jnp.where(live, out, 0.0)
+    c, s = col(jnp.cos(theta)), col(jnp.sin(theta))
+    keep = col(live)
+    east = [jnp.where(keep, c * u[0] - s * u[1], 0.0) for u in rows]
+    north = [jnp.where(keep, s * u[0] + c * u[1], 0.0) for u in rows]
+    up = [jnp.where(keep, u[2], 0.0) for u in rows]
+    return [east, north, up]
 
 
 # Sources per compiled call: every chunk has the same shape, so one compilation serves all
@@ -218,49 +226,110 @@ def _pad_rows(a, size):
     return xp.concatenate([a, reps], 0)
 
 
-def _by_chunks(fn, args, n_sources, n_points, width):
-    """Run `fn(*chunk_args) -> (n_points, 3, chunk, width)` over fixed-size source chunks.
+def _by_chunks(fn, args, n_sources, n_points, width, size=None):
+    """Run `fn(*chunk_args) -> (n_points, 3, chunk, width)` over fixed-size source chunks
+    (`size` sources, default `min(SOURCE_CHUNK, n_sources)`; the last one padded).
 
     With NumPy arguments the chunks are sliced and gathered in NumPy (no small JAX programs
     per slice); with JAX arguments (e.g. under `grad`) in JAX.
     """
-    size = min(SOURCE_CHUNK, n_sources)
+    size = min(SOURCE_CHUNK, n_sources) if size is None else size
     concrete = all(isinstance(a, np.ndarray) for a in args)
     if concrete:
         out = np.empty((n_points, 3, n_sources, width))
         pending = []
-        for a, b in _chunks(n_sources, SOURCE_CHUNK):
+        for a, b in _chunks(n_sources, size):
             pending.append((a, b, fn(*(_pad_rows(x[a:b], size) for x in args))))
         for a, b, r in pending:  # dispatch everything first, then wait
             out[:, :, a:b] = np.asarray(r)[:, :, : b - a]
         return out.reshape(3 * n_points, width * n_sources)
     parts = [
         fn(*(_pad_rows(x[a:b], size) for x in args))[:, :, : b - a]
-        for a, b in _chunks(n_sources, SOURCE_CHUNK)
+        for a, b in _chunks(n_sources, size)
     ]
     g = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=2)
     return g.reshape(3 * n_points, width * n_sources)
 
 
+# Station-segment pairs per vmapped batch of `_okada_chunk`.
+OKADA_PAIRS_PER_BATCH = 1 << 18
+
+
 @functools.partial(backend_jit, static_argnames=("batch",))
 def _okada_chunk(xs, ys, depth_m, dip, length, azimuth, alpha, batch=8):
-    per = jax.lax.map(
-        lambda a: _okada_segment(*a, alpha),
-        (xs, ys, depth_m, dip, length, azimuth),
-        batch_size=batch,
-    )  # (s, n, 3, 3)
+    def block(a):
+        out = _okada_segments(*a, alpha)
+        # The nine (s, n) outputs leave the elementwise code separately (see
+        # `_dc3d_surface_rows`); only then are they stacked.
+        return jax.lax.optimization_barrier(out)
+
+    args = (xs, ys, depth_m, dip, length, azimuth)
+    s = xs.shape[0]
+    if batch >= s:
+        out = block(args)
+        per = jnp.stack([jnp.stack(r, -1) for r in out], -2)  # (s, n, 3 disp, 3 slip)
+    else:
+        per = jax.lax.map(
+            lambda a: jnp.stack([jnp.stack(r, -1) for r in block(a)], -2),
+            tuple(v.reshape((-1, batch) + v.shape[1:]) for v in _pad_to(args, batch)),
+        ).reshape((-1,) + xs.shape[1:] + (3, 3))[:s]
     return jnp.transpose(per, (1, 2, 0, 3))  # (n, 3 disp, s, 3 slip)
 
 
-def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
+def _okada_batch(n_stations, chunk):
+    """Segments per vmapped batch of `_okada_chunk`: the whole chunk while it stays under
+    OKADA_PAIRS_PER_BATCH pairs (XLA then spreads it over the cores; a lax.map over small
+    batches runs on one), smaller batches in a loop beyond that (bounded memory for any n)."""
+    return max(1, min(chunk, OKADA_PAIRS_PER_BATCH // max(n_stations, 1)))
+
+
+def _pad_to(args, batch):
+    """Pad axis 0 of every array to a multiple of `batch` (repeating the first row)."""
+    s = args[0].shape[0]
+    size = -(-s // batch) * batch
+    return tuple(_pad_rows(a, size) for a in args)
+
+
+def _alpha(mu, lam):
+    """Okada's medium constant (lambda + mu) / (lambda + 2 mu)."""
+    return (lam + mu) / (lam + 2.0 * mu)
+
+
+def _poisson(mu, lam):
+    """celeri's Poisson ratio for triangles, mu / (2 (lambda + mu)) (see `tde_to_velocities`)."""
+    return mu / (2.0 * (mu + lam))
+
+
+def precompile(n_stations: int, n_segments: int, mesh_sizes, *, mu, lam) -> None:
+    """Compile (or load from JAX's persistent cache) the Okada and TDE kernels that
+    `okada_backslip_velocities` and `tde_to_velocities(..., tensile=False)` will run for
+    these sizes, in float64, so that a thread can do it while the projections run."""
+    n = n_stations
+    with jax.enable_x64(True):
+        if n_segments:
+            c = min(SOURCE_CHUNK, n_segments)
+            z2, z1 = np.zeros((c, n)), np.zeros(c)
+            _okada_chunk.lower(
+                z2, z2, z1, z1, z1, z1, alpha=_alpha(mu, lam), batch=_okada_batch(n, c)
+            ).compile()
+        for m in sorted(set(mesh_sizes)):
+            c = min(SOURCE_CHUNK, m)
+            p, t = np.zeros((c, n, 2)), np.zeros((c, 3, 3))
+            _tde_chunk.lower(p, t, _poisson(mu, lam), n_slip=2).compile()
+
+
+def okada_to_velocities(
+    frames, depth_km, dip_deg, azimuth_deg, *, mu, lam, chunk: int | None = None
+):
     """(3 n_stations, 3 n_segments): surface velocity (mm/yr) per unit slip rate (mm/yr).
 
     `frames` from `segment_frames`; `depth_km (s,)` locking depths (zero: no contribution),
     `dip_deg (s,)`, `azimuth_deg (s,)` geodesic azimuths.  Differentiable in depth and dip.
     Dip slip is sign-flipped for dips over 90 degrees (Okada 1992, p. 1023), as celeri does.
+    `chunk`: segments per compiled call (default `min(SOURCE_CHUNK, s)`).
     """
     xs, ys, length = frames
-    alpha = (lam + mu) / (lam + 2.0 * mu)
+    alpha = _alpha(mu, lam)
 
     def arr(v):
         return v if isinstance(v, jax.Array) else np.asarray(v, dtype=float)
@@ -274,14 +343,20 @@ def okada_to_velocities(frames, depth_km, dip_deg, azimuth_deg, *, mu, lam):
         np.asarray(azimuth_deg, dtype=float),
     )
     ns, n = xs.shape
-    return _by_chunks(lambda *c: _okada_chunk(*c, alpha), args, ns, n, 3)
+    chunk = min(SOURCE_CHUNK, ns) if chunk is None else chunk
+    batch = _okada_batch(n, chunk)
+    fn = functools.partial(_okada_chunk, alpha=alpha, batch=batch)
+    return _by_chunks(fn, args, ns, n, 3, size=chunk)
 
 
-def okada_backslip_velocities(model, rotation_to_slip, *, mu, lam, keep_full: bool = False):
+def okada_backslip_velocities(
+    model, rotation_to_slip, *, mu, lam, keep_full: bool = False, frames=None
+):
     """`okada @ rotation_to_slip`, (3 n_stations, 3 n_blocks): the elastic velocity of fully
     locked segments per block rotation, built in chunks of `SOURCE_CHUNK` segments so that
     the (3 n_stations, 3 n_segments) Okada operator is never held whole (a global model has
-    ~10^9 entries).  With `keep_full` also returns that operator.
+    ~10^9 entries).  With `keep_full` also returns that operator.  `frames`: the segments'
+    `segment_frames(model)`, if already computed (else projected here, chunk by chunk).
     """
     sg, st = model.segment, model.station
     ns, n = len(sg), len(st)
@@ -289,8 +364,14 @@ def okada_backslip_velocities(model, rotation_to_slip, *, mu, lam, keep_full: bo
     full = np.empty((3 * n, 3 * ns)) if keep_full else None
     depth, dip, az = sg.locking_depth.to_numpy(), sg.dip.to_numpy(), sg.azimuth.to_numpy()
     for a, b in _chunks(ns, SOURCE_CHUNK):
-        sub = types.SimpleNamespace(segment=sg.iloc[a:b], station=st)
-        g = okada_to_velocities(segment_frames(sub), depth[a:b], dip[a:b], az[a:b], mu=mu, lam=lam)
+        if frames is None:
+            sub = types.SimpleNamespace(segment=sg.iloc[a:b], station=st)
+            fr = segment_frames(sub)
+        else:
+            fr = tuple(f[a:b] for f in frames)
+        g = okada_to_velocities(
+            fr, depth[a:b], dip[a:b], az[a:b], mu=mu, lam=lam, chunk=min(SOURCE_CHUNK, ns)
+        )
         out += g @ rotation_to_slip[3 * a : 3 * b]
         if keep_full:
             full[:, 3 * a : 3 * b] = g
@@ -362,7 +443,7 @@ def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> np.ndarray:
     usual lambda / (2 (lambda + mu)) when lambda = mu).
     """
     pts, tris = frames
-    nu = mu / (2.0 * (mu + lam))
+    nu = _poisson(mu, lam)
     k = 3 if tensile else 2
     m, n = pts.shape[:2]
     return _by_chunks(

@@ -20,6 +20,7 @@ import os
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import scipy.linalg
 
@@ -144,23 +145,42 @@ def build_operators(
     mu, lam = cfg.material_mu, cfg.material_lambda
     r2s = ops.rotation_to_slip_rate(model)
 
-    def segments():
-        return ops.okada_backslip_velocities(model, r2s, mu=mu, lam=lam, keep_full=keep_okada)
-
-    # The segment (Okada) and mesh (TDE) operators are independent: build them in two
-    # threads, so that one's compilation and projections overlap the other's kernels.
+    # Two phases, each using both cores: the projections (pyproj, which releases the GIL)
+    # of the segments and of the meshes in two threads, then the Okada and TDE kernels one
+    # after the other (XLA spreads each over the cores; run side by side they contend).
     from concurrent.futures import ThreadPoolExecutor
 
-    steps = ["segments (Okada)"] + [
+    steps = ["projections", "segments (Okada)"] + [
         f"mesh {i} ({m.mesh.path.name}, {m.n} triangles)" for i, m in enumerate(mesh_list)
     ]
     bar = _progress(range(len(steps)), "block operators", progress)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        okada_future = pool.submit(segments)
+        # The kernels compile (or load from JAX's disk cache) meanwhile, on the side.
+        compiled = pool.submit(
+            ops.precompile,
+            len(model.station),
+            len(model.segment),
+            [m.n for m in mesh_list],
+            mu=mu,
+            lam=lam,
+        )
+        seg_frames = pool.submit(ops.segment_frames, model)
+        tri_frames = [ops.triangle_frames(model, mesh) for mesh in mesh_list]
+        seg_frames = seg_frames.result()
+        compiled.result()
+    if progress:
+        bar.update(1)
+    # float64 whatever the global setting: the operators feed a solve whose constraint
+    # weights span 30 orders of magnitude (the context is local to this thread).
+    with jax.enable_x64(True):
+        okada = ops.okada_backslip_velocities(
+            model, r2s, mu=mu, lam=lam, keep_full=keep_okada, frames=seg_frames
+        )
+        if progress:
+            bar.update(1)
         r2v = ops.rotation_to_velocities(model)
         tde, tri_rate, vecs = [], [], []
-        for i, mesh in enumerate(mesh_list):
-            frames = ops.triangle_frames(model, mesh)
+        for i, (mesh, frames) in enumerate(zip(mesh_list, tri_frames, strict=True)):
             tde.append(np.asarray(ops.tde_to_velocities(frames, mu=mu, lam=lam, tensile=False)))
             tri_rate.append(ops.rotation_to_tri_slip_rate(model, i))
             if eigen:
@@ -170,10 +190,8 @@ def build_operators(
                 vecs.append(None)
             if progress:
                 bar.update(1)
-        okada = okada_future.result()
     okada_product, okada_full = okada if keep_okada else (okada, None)
     if progress:
-        bar.update(1)
         bar.close()
     strain, strain_blocks = ops.block_strain_to_velocities(model)
     out = Operators(

@@ -72,6 +72,12 @@ def backend_jit(fn=None, **jit_kwargs):
         top_level = is_concrete(args, kwargs) and jax.default_backend() == "cpu"
         return (cpu if top_level else plain)(*args, **kwargs)
 
+    def lower(*args, **kwargs):
+        # The jit that a top-level call on this backend uses: compiling it ahead
+        # (`.lower(...).compile()`) serves that later call.
+        return (cpu if jax.default_backend() == "cpu" else plain).lower(*args, **kwargs)
+
     call.__wrapped__ = fn
     call.__doc__ = fn.__doc__
+    call.lower = lower
     return call

@@ -503,12 +503,19 @@ def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = T
     return unit, status
 
 
-def _dc3d_surface_unit(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
-    """Displacement only, on the free surface (z = 0), for unit dislocations: `(n_types, 3)`.
+def _dc3d_surface_rows(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """Displacement only, on the free surface (z = 0), for unit dislocations: one list of
+    three arrays (u_x, u_y, u_z, already divided by 2 pi and zero at singular points) per slip
+    type, with no stacking.
 
     At z = 0 the real and image sources of DC3D coincide, so their part-A terms cancel and
     the displacement is part B alone (Okada 1992, eq. 3 with z = 0), rotated to (x, y, z).
     About a third of `_dc3d_unit`'s work, and much faster to compile.
+
+    Keep the outputs separate through a batched evaluation: XLA's CPU backend fuses a stack
+    of them into one loop that evaluates every stacked element on its own, i.e. recomputes the
+    shared corner terms (roots, logs, arctangents) once per output; separate outputs become a
+    multi-output computation that evaluates them once (3x faster for the nine outputs here).
     """
     alp = alpha_constants(alpha)
     sd, cd = dip_constants(dip)
@@ -521,12 +528,20 @@ def _dc3d_surface_unit(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: boo
         ub = _ub(_Corner(xi_, et_, q_, sd, cd, kx, ke), alp, sd, cd, tensile)
         return tuple(tuple(row[i] for i in range(3)) for row in ub)
 
-    rows = [
-        jnp.stack([b[0], b[1] * cd - b[2] * sd, b[1] * sd + b[2] * cd])
+    scale = 1.0 / TWO_PI
+    return [
+        [
+            jnp.where(singular, 0.0, v * scale)
+            for v in (b[0], b[1] * cd - b[2] * sd, b[1] * sd + b[2] * cd)
+        ]
         for b in _corner_sum(xi, et, q, part)
     ]
-    unit = jnp.stack(rows) * (1.0 / TWO_PI)
-    return jnp.where(singular, 0.0, unit)
+
+
+def _dc3d_surface_unit(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+    """`_dc3d_surface_rows` stacked: `(n_types, 3)` displacements per unit dislocation."""
+    rows = _dc3d_surface_rows(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile)
+    return jnp.stack([jnp.stack(r) for r in rows])
 
 
 def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl, tensile: bool = True):

@@ -421,7 +421,7 @@ def triangle_frames(model, mesh: FaultMesh, *, chunk: int = 256):
 
 
 @functools.partial(backend_jit, static_argnames=("n_slip", "batch"))
-def _tde_chunk(pts, tris, nu, n_slip=3, batch=4):
+def _tde_chunk(pts, tris, nu, n_slip=3, batch=8):
     eye = jnp.eye(3, dtype=pts.dtype)[:n_slip]
 
     def one_tri(args):

@@ -585,12 +585,21 @@ def test_operators_are_float64_whatever_the_global_setting(tmp_path, monkeypatch
     for name in ("rotation_to_okada_velocities",):
         np.testing.assert_array_equal(getattr(low, name), getattr(ref, name))
     np.testing.assert_array_equal(low.tde_to_velocities[0], ref.tde_to_velocities[0])
-    # Batches of 2 segments in a loop instead of one vmapped chunk.
-    monkeypatch.setattr(ops, "OKADA_PAIRS_PER_BATCH", 2 * len(model.station))
-    looped = blocks.build_operators(model)
-    np.testing.assert_allclose(
-        looped.rotation_to_okada_velocities,
-        ref.rotation_to_okada_velocities,
+    close = functools.partial(
+        np.testing.assert_allclose,
         rtol=1e-13,
         atol=1e-13 * np.abs(ref.rotation_to_okada_velocities).max(),
     )
+    # The product formed chunk by chunk inside the kernel equals the whole operator's.
+    full = blocks.build_operators(model, keep_okada=True)
+    close(
+        full.slip_rate_to_okada_to_velocities @ ref.rotation_to_slip_rate,
+        ref.rotation_to_okada_velocities,
+    )
+    close(full.rotation_to_okada_velocities, ref.rotation_to_okada_velocities)
+    # Batches of 2 segments in a loop instead of one vmapped chunk.
+    monkeypatch.setattr(ops, "OKADA_PAIRS_PER_BATCH", 2 * len(model.station))
+    looped = blocks.build_operators(model)
+    close(looped.rotation_to_okada_velocities, ref.rotation_to_okada_velocities)
+    looped = blocks.build_operators(model, keep_okada=True)
+    close(looped.slip_rate_to_okada_to_velocities, full.slip_rate_to_okada_to_velocities)

@@ -300,17 +300,26 @@ def _poisson(mu, lam):
     return mu / (2.0 * (mu + lam))
 
 
-def precompile(n_stations: int, n_segments: int, mesh_sizes, *, mu, lam) -> None:
+def precompile(n_stations: int, n_segments: int, n_blocks: int, mesh_sizes, *, mu, lam) -> None:
     """Compile (or load from JAX's persistent cache) the Okada and TDE kernels that
-    `okada_backslip_velocities` and `tde_to_velocities(..., tensile=False)` will run for
-    these sizes, in float64, so that a thread can do it while the projections run."""
+    `okada_backslip_velocities` (without `keep_full`) and `tde_to_velocities(...,
+    tensile=False)` will run for these sizes, in float64, so that a thread can do it while
+    the projections run."""
     n = n_stations
     with jax.enable_x64(True):
         if n_segments:
             c = min(SOURCE_CHUNK, n_segments)
             z2, z1 = np.zeros((c, n)), np.zeros(c)
-            _okada_chunk.lower(
-                z2, z2, z1, z1, z1, z1, alpha=_alpha(mu, lam), batch=_okada_batch(n, c)
+            _okada_backslip_chunk.lower(
+                z2,
+                z2,
+                z1,
+                z1,
+                z1,
+                z1,
+                np.zeros((3 * c, 3 * n_blocks)),
+                alpha=_alpha(mu, lam),
+                batch=_okada_batch(n, c),
             ).compile()
         for m in sorted(set(mesh_sizes)):
             c = min(SOURCE_CHUNK, m)
@@ -349,6 +358,33 @@ def okada_to_velocities(
     return _by_chunks(fn, args, ns, n, 3, size=chunk)
 
 
+@functools.partial(backend_jit, static_argnames=("batch",))
+def _okada_backslip_chunk(xs, ys, depth_m, dip, length, azimuth, r2s, alpha, batch):
+    """(n, 3 disp, k): the chunk's Okada operator times its rows of `r2s` (3 s, k), without
+    forming the operator (padding segments need zero rows in `r2s`)."""
+
+    def block(args, r):
+        rows = jax.lax.optimization_barrier(_okada_segments(*args, alpha))  # [disp][slip] (b, n)
+        return jnp.stack(
+            [sum(rows[d][k].T @ r[k::3] for k in range(3)) for d in range(3)], 1
+        )  # (n, 3, k)
+
+    args = (xs, ys, depth_m, dip, length, azimuth)
+    if batch >= xs.shape[0]:
+        return block(args, r2s)
+    args = _pad_to(args, batch)
+    nb = args[0].shape[0] // batch
+    r2s = jnp.concatenate([r2s, jnp.zeros((3 * nb * batch - r2s.shape[0], r2s.shape[1]))])
+
+    def body(acc, i):
+        sl = [jax.lax.dynamic_slice_in_dim(a, i * batch, batch) for a in args]
+        r = jax.lax.dynamic_slice_in_dim(r2s, 3 * i * batch, 3 * batch)
+        return acc + block(sl, r), None
+
+    init = jnp.zeros((xs.shape[1], 3, r2s.shape[1]), xs.dtype)
+    return jax.lax.scan(body, init, jnp.arange(nb))[0]
+
+
 def okada_backslip_velocities(
     model, rotation_to_slip, *, mu, lam, keep_full: bool = False, frames=None
 ):
@@ -360,21 +396,36 @@ def okada_backslip_velocities(
     """
     sg, st = model.segment, model.station
     ns, n = len(sg), len(st)
-    out = np.zeros((3 * n, rotation_to_slip.shape[1]))
+    k = rotation_to_slip.shape[1]
+    out = np.zeros((3 * n, k))
     full = np.empty((3 * n, 3 * ns)) if keep_full else None
     depth, dip, az = sg.locking_depth.to_numpy(), sg.dip.to_numpy(), sg.azimuth.to_numpy()
-    for a, b in _chunks(ns, SOURCE_CHUNK):
+    chunk = min(SOURCE_CHUNK, ns)
+    pending = []
+    for a, b in _chunks(ns, chunk):
         if frames is None:
             sub = types.SimpleNamespace(segment=sg.iloc[a:b], station=st)
             fr = segment_frames(sub)
         else:
             fr = tuple(f[a:b] for f in frames)
-        g = okada_to_velocities(
-            fr, depth[a:b], dip[a:b], az[a:b], mu=mu, lam=lam, chunk=min(SOURCE_CHUNK, ns)
-        )
-        out += g @ rotation_to_slip[3 * a : 3 * b]
         if keep_full:
+            g = okada_to_velocities(fr, depth[a:b], dip[a:b], az[a:b], mu=mu, lam=lam, chunk=chunk)
+            out += g @ rotation_to_slip[3 * a : 3 * b]
             full[:, 3 * a : 3 * b] = g
+            continue
+        seg = (fr[0], fr[1], 1e3 * np.abs(depth[a:b]), dip[a:b], fr[2], az[a:b])
+        r = np.zeros((3 * chunk, k))
+        r[: 3 * (b - a)] = rotation_to_slip[3 * a : 3 * b]  # padding segments: zero rows
+        pending.append(
+            _okada_backslip_chunk(
+                *(_pad_rows(np.asarray(v, dtype=float), chunk) for v in seg),
+                r,
+                alpha=_alpha(mu, lam),
+                batch=_okada_batch(n, chunk),
+            )
+        )
+    for p in pending:  # dispatched all, now wait
+        out += np.asarray(p).reshape(3 * n, k)
     return (out, full) if keep_full else out
 
 

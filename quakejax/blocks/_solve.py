@@ -160,6 +160,7 @@ def build_operators(
             ops.precompile,
             len(model.station),
             len(model.segment),
+            model.n_blocks,
             [m.n for m in mesh_list],
             mu=mu,
             lam=lam,

@@ -358,8 +358,10 @@ def test_solve_recovers_synthetic_rotations(tmp_path, mode):
     np.testing.assert_allclose(x[nb3:], 0.0, atol=1e-6)  # mm/yr of creep, or mode weights
 
 
-def test_cli_blocks_solve_json_and_cache(synthetic, tmp_path, capsys):
+def test_cli_blocks_solve_json_and_cache(synthetic, tmp_path, capsys, monkeypatch):
     from quakejax.cli import main
+
+    monkeypatch.setattr(ops, "EXPORT_DIR", ops.EXPORT_DIR)  # the command line sets it
 
     args = ["blocks", "solve", str(synthetic), "--json", "--mode", "segments"]
     args += ["--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out")]
@@ -603,3 +605,29 @@ def test_operators_are_float64_whatever_the_global_setting(tmp_path, monkeypatch
     close(looped.rotation_to_okada_velocities, ref.rotation_to_okada_velocities)
     looped = blocks.build_operators(model, keep_okada=True)
     close(looped.slip_rate_to_okada_to_velocities, full.slip_rate_to_okada_to_velocities)
+
+
+def test_exported_kernels_give_the_same_operators(tmp_path, monkeypatch):
+    """With an export folder (what the command line's compilation cache sets), the kernels
+    are exported on first use and read back later; the operators are bitwise the same."""
+    cfg = _write_model(tmp_path, mesh=True, dip_ef=60.0)
+    model = blocks.build_model(cfg)
+    monkeypatch.setattr(ops, "EXPORT_DIR", None)
+    ref = blocks.build_operators(model)
+    monkeypatch.setattr(ops, "EXPORT_DIR", tmp_path / "exported")
+    for _ in range(2):  # export and write, then read
+        kern = ops.kernels(
+            len(model.station),
+            len(model.segment),
+            model.n_blocks,
+            [m.n for m in model.meshes],
+            mu=model.config.material_mu,
+            lam=model.config.material_lambda,
+        )
+        assert set(kern) == {"okada", ("tde", model.meshes[0].n)}
+        assert len(list((tmp_path / "exported").glob("*.jaxexport"))) == 2
+        op = blocks.build_operators(model)
+        np.testing.assert_array_equal(
+            op.rotation_to_okada_velocities, ref.rotation_to_okada_velocities
+        )
+        np.testing.assert_array_equal(op.tde_to_velocities[0], ref.tde_to_velocities[0])

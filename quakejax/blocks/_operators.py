@@ -20,6 +20,7 @@ Okada operator is a differentiable function of locking depths and dips.
 from __future__ import annotations
 
 import functools
+import os
 import types
 
 import jax
@@ -27,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import pyproj
 
-from ..okada._common import backend_jit
+from ..okada._common import CPU_COMPILER_OPTIONS, backend_jit
 from ..okada._dc3d import _dc3d_surface_rows
 from ..tde._kernel import _hs_displacement_surface
 from ._model import EARTH_RADIUS, GEOD, BlockModel, FaultMesh, sph2cart
@@ -300,31 +301,86 @@ def _poisson(mu, lam):
     return mu / (2.0 * (mu + lam))
 
 
-def precompile(n_stations: int, n_segments: int, n_blocks: int, mesh_sizes, *, mu, lam) -> None:
+# Where `kernels` keeps exported (traced and lowered) kernels; set by
+# `quakejax.blocks.enable_compilation_cache`, None: no export cache.
+EXPORT_DIR = None
+
+
+def _source_digest() -> str:
+    """SHA-256 of the kernels' source files (an exported kernel is reused only with them)."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(f"jax {jax.__version__}".encode())
+    for path in sorted(
+        [*(root / "okada").glob("*.py"), *(root / "tde").glob("*.py"), Path(__file__)]
+    ):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _exported(name: str, fn, args):
+    """`fn` (positional arguments only) as a jitted call of its exported StableHLO, read from
+    `EXPORT_DIR` when present (else exported and written there): a new process then skips
+    tracing and lowering (about 0.5 s for the two kernels here; the compiled code itself
+    comes from JAX's persistent compilation cache).  None if exporting is unavailable."""
+    import hashlib
+    from pathlib import Path
+
+    try:
+        from jax import export
+    except ImportError:  # pragma: no cover - old JAX
+        return None
+    sig = repr([(np.shape(a), np.result_type(a).name, isinstance(a, float)) for a in args])
+    key = hashlib.sha256(f"{name} {sig} {_source_digest()}".encode()).hexdigest()[:32]
+    path = Path(EXPORT_DIR) / f"{name}-{key}.jaxexport"
+    try:
+        if path.is_file():
+            exp = export.deserialize(bytearray(path.read_bytes()))
+        else:
+            exp = export.export(jax.jit(fn))(*args)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(exp.serialize())
+            tmp.replace(path)
+    except (ImportError, OSError, ValueError, TypeError):  # no flatbuffers, unreadable file
+        return None
+    options = CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
+    call = jax.jit(exp.call, compiler_options=options)
+    call.lower(*args).compile()
+    return call
+
+
+def kernels(n_stations: int, n_segments: int, n_blocks: int, mesh_sizes, *, mu, lam) -> dict:
     """Compile (or load from JAX's persistent cache) the Okada and TDE kernels that
     `okada_backslip_velocities` (without `keep_full`) and `tde_to_velocities(...,
     tensile=False)` will run for these sizes, in float64, so that a thread can do it while
-    the projections run."""
+    the projections run.  Returns the callables to pass to them as `kernel` (empty when
+    `EXPORT_DIR` is None: the functions' own jits are then compiled and used)."""
     n = n_stations
+    out = {}
     with jax.enable_x64(True):
         if n_segments:
             c = min(SOURCE_CHUNK, n_segments)
             z2, z1 = np.zeros((c, n)), np.zeros(c)
-            _okada_backslip_chunk.lower(
-                z2,
-                z2,
-                z1,
-                z1,
-                z1,
-                z1,
-                np.zeros((3 * c, 3 * n_blocks)),
-                alpha=_alpha(mu, lam),
-                batch=_okada_batch(n, c),
-            ).compile()
+            args = (z2, z2, z1, z1, z1, z1, np.zeros((3 * c, 3 * n_blocks)), _alpha(mu, lam))
+            batch = _okada_batch(n, c)
+            if EXPORT_DIR is not None:
+                fn = functools.partial(_okada_backslip_chunk.__wrapped__, batch=batch)
+                out["okada"] = _exported("okada_backslip", fn, args)
+            if out.get("okada") is None:
+                _okada_backslip_chunk.lower(*args[:-1], alpha=args[-1], batch=batch).compile()
         for m in sorted(set(mesh_sizes)):
             c = min(SOURCE_CHUNK, m)
-            p, t = np.zeros((c, n, 2)), np.zeros((c, 3, 3))
-            _tde_chunk.lower(p, t, _poisson(mu, lam), n_slip=2).compile()
+            args = (np.zeros((c, n, 2)), np.zeros((c, 3, 3)), _poisson(mu, lam))
+            if EXPORT_DIR is not None:
+                fn = functools.partial(_tde_chunk.__wrapped__, n_slip=2)
+                out[("tde", m)] = _exported("tde_chunk", fn, args)
+            if out.get(("tde", m)) is None:
+                _tde_chunk.lower(*args, n_slip=2).compile()
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def okada_to_velocities(
@@ -386,13 +442,14 @@ def _okada_backslip_chunk(xs, ys, depth_m, dip, length, azimuth, r2s, alpha, bat
 
 
 def okada_backslip_velocities(
-    model, rotation_to_slip, *, mu, lam, keep_full: bool = False, frames=None
+    model, rotation_to_slip, *, mu, lam, keep_full: bool = False, frames=None, kernel=None
 ):
     """`okada @ rotation_to_slip`, (3 n_stations, 3 n_blocks): the elastic velocity of fully
     locked segments per block rotation, built in chunks of `SOURCE_CHUNK` segments so that
     the (3 n_stations, 3 n_segments) Okada operator is never held whole (a global model has
     ~10^9 entries).  With `keep_full` also returns that operator.  `frames`: the segments'
     `segment_frames(model)`, if already computed (else projected here, chunk by chunk).
+    `kernel`: the compiled chunk kernel from `kernels`, if any.
     """
     sg, st = model.segment, model.station
     ns, n = len(sg), len(st)
@@ -416,14 +473,13 @@ def okada_backslip_velocities(
         seg = (fr[0], fr[1], 1e3 * np.abs(depth[a:b]), dip[a:b], fr[2], az[a:b])
         r = np.zeros((3 * chunk, k))
         r[: 3 * (b - a)] = rotation_to_slip[3 * a : 3 * b]  # padding segments: zero rows
-        pending.append(
-            _okada_backslip_chunk(
-                *(_pad_rows(np.asarray(v, dtype=float), chunk) for v in seg),
-                r,
-                alpha=_alpha(mu, lam),
-                batch=_okada_batch(n, chunk),
+        seg = [_pad_rows(np.asarray(v, dtype=float), chunk) for v in seg]
+        if kernel is not None:
+            pending.append(kernel(*seg, r, _alpha(mu, lam)))
+        else:
+            pending.append(
+                _okada_backslip_chunk(*seg, r, alpha=_alpha(mu, lam), batch=_okada_batch(n, chunk))
             )
-        )
     for p in pending:  # dispatched all, now wait
         out += np.asarray(p).reshape(3 * n, k)
     return (out, full) if keep_full else out
@@ -485,7 +541,7 @@ def _tde_chunk(pts, tris, nu, n_slip=3, batch=8):
     return jnp.transpose(g, (1, 3, 0, 2))  # (n, u, m, slip)
 
 
-def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> np.ndarray:
+def tde_to_velocities(frames, *, mu, lam, tensile: bool = True, kernel=None) -> np.ndarray:
     """(3 n_stations, 3 n_triangles): velocity (mm/yr) per unit slip rate (mm/yr) of each
     triangle (strike, dip, tensile in the Nikkhoo & Walter / cutde sense of its corner order).
     With `tensile=False` only the strike and dip columns: (3 n_stations, 2 n_triangles).
@@ -498,7 +554,9 @@ def tde_to_velocities(frames, *, mu, lam, tensile: bool = True) -> np.ndarray:
     k = 3 if tensile else 2
     m, n = pts.shape[:2]
     return _by_chunks(
-        lambda p, t: _tde_chunk(p, t, nu, n_slip=k),
+        (lambda p, t: kernel(p, t, nu))
+        if kernel is not None and not tensile
+        else (lambda p, t: _tde_chunk(p, t, nu, n_slip=k)),
         (np.asarray(pts), np.asarray(tris)),
         m,
         n,

@@ -106,7 +106,9 @@ def default_cache_dir() -> Path:
 
 def enable_compilation_cache(folder=None) -> Path:
     """Keep JAX's compiled kernels on disk (default `~/.cache/quakejax/jax`), so that a new
-    process does not recompile the Okada and TDE kernels (a few seconds each on a CPU).
+    process does not recompile the Okada and TDE kernels (a few seconds each on a CPU), and
+    the block kernels' exported (traced and lowered) form in its `exported/` folder, so that
+    it does not trace them either (needs the `flatbuffers` package; skipped without it).
 
     This sets JAX's global `jax_compilation_cache_dir`; the command line does it, the library
     never does it by itself.
@@ -117,6 +119,8 @@ def enable_compilation_cache(folder=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    # The block kernels' traced and lowered form too (`_operators.kernels`), next to it.
+    ops.EXPORT_DIR = folder / "exported"
     return folder
 
 
@@ -157,7 +161,7 @@ def build_operators(
     with ThreadPoolExecutor(max_workers=2) as pool:
         # The kernels compile (or load from JAX's disk cache) meanwhile, on the side.
         compiled = pool.submit(
-            ops.precompile,
+            ops.kernels,
             len(model.station),
             len(model.segment),
             model.n_blocks,
@@ -168,21 +172,30 @@ def build_operators(
         seg_frames = pool.submit(ops.segment_frames, model)
         tri_frames = [ops.triangle_frames(model, mesh) for mesh in mesh_list]
         seg_frames = seg_frames.result()
-        compiled.result()
+        kern = compiled.result()
     if progress:
         bar.update(1)
     # float64 whatever the global setting: the operators feed a solve whose constraint
     # weights span 30 orders of magnitude (the context is local to this thread).
     with jax.enable_x64(True):
         okada = ops.okada_backslip_velocities(
-            model, r2s, mu=mu, lam=lam, keep_full=keep_okada, frames=seg_frames
+            model,
+            r2s,
+            mu=mu,
+            lam=lam,
+            keep_full=keep_okada,
+            frames=seg_frames,
+            kernel=kern.get("okada"),
         )
         if progress:
             bar.update(1)
         r2v = ops.rotation_to_velocities(model)
         tde, tri_rate, vecs = [], [], []
         for i, (mesh, frames) in enumerate(zip(mesh_list, tri_frames, strict=True)):
-            tde.append(np.asarray(ops.tde_to_velocities(frames, mu=mu, lam=lam, tensile=False)))
+            g = ops.tde_to_velocities(
+                frames, mu=mu, lam=lam, tensile=False, kernel=kern.get(("tde", mesh.n))
+            )
+            tde.append(np.asarray(g))
             tri_rate.append(ops.rotation_to_tri_slip_rate(model, i))
             if eigen:
                 n = max(mesh.params.n_modes_strike_slip, mesh.params.n_modes_dip_slip)

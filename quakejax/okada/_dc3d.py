@@ -66,8 +66,9 @@ class _Corner:
         """log(R + v), 1/(R (R + v)) and X32/Y32 with DC3D's switch at R + v ~ 0."""
         rv = _r_plus(r, v, rest2)
         rmv = r - v  # no cancellation where it is used (v < 0)
-        # Double-where: the unused form never sees a zero argument.
-        log = jnp.where(flag, -jnp.log(safe(~flag, rmv)), jnp.log(safe(flag, rv)))
+        # One log of whichever form is used (double-where: the unused form never reaches it,
+        # and rmv > 0 wherever flag is set).
+        log = jnp.where(flag, -1.0, 1.0) * jnp.log(jnp.where(flag, rmv, safe(flag, rv)))
         inv = ir / safe(flag, rv)  # 1 / (R (R + v))
         v11 = jnp.where(flag, 0.0, inv)
         v32 = jnp.where(flag, 0.0, (r + rv) * inv * inv * ir)

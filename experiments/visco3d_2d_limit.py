@@ -40,14 +40,20 @@ X = np.array([2.5e3, 5e3, 10e3, 20e3, 40e3, 60e3])
 TAU = np.array([0.1, 1.0, 3.0])
 
 
-def run(ratio: float, cells: int, growth: float) -> dict:
+def run(ratio: float, cells: int, growth: float, along: int = 5) -> dict:
     length = ratio * H
     fault = FaultModel.from_top_centre([[0, 0, 0]], [0.0], [90.0], [length], [D], [[1.0, 0, 0]])
     widths = 2.5e3 * growth ** np.arange(cells)
     edges = np.concatenate([[0.0], np.cumsum(widths)])
     east = np.concatenate([-edges[::-1], edges[1:]])
     depth = H + edges
-    north = np.array([-4, -1, -0.5, 0.5, 1, 4]) * length / 2
+    # Along strike: `along` cells (odd), the outer two from the rupture's ends to 2L, the
+    # others equal over the rupture (5: the central one spans |y| < L/4).
+    inner = np.linspace(-1.0, 1.0, along - 1)
+    inner = inner[np.abs(inner) < 1.0]
+    north = np.concatenate([[-4.0, -1.0], inner, [1.0, 4.0]]) * length / 2
+    if along == 5:
+        north = np.array([-4, -1, -0.5, 0.5, 1, 4]) * length / 2
     mesh = CuboidMesh.tensor(east, north, depth)
     t0 = time.perf_counter()
     model = Postseismic3D.build(mesh, Maxwell(MU, ETA), mu=MU, lam=MU)
@@ -77,6 +83,7 @@ def run(ratio: float, cells: int, growth: float) -> dict:
     res = {
         "L_over_H": ratio,
         "cells_per_side": cells,
+        "cells_along_strike": along,
         "growth": growth,
         "extent_km": float(edges[-1] / 1e3),
         "cuboids": mesh.n,
@@ -103,9 +110,10 @@ def main(argv=None):
     ap.add_argument("--ratios", type=float, nargs="+", default=[10, 20, 40])
     ap.add_argument("--cells", type=int, nargs="+", default=[8])
     ap.add_argument("--growth", type=float, default=1.6)
+    ap.add_argument("--along", type=int, default=5, help="cells along strike (odd)")
     ap.add_argument("--out", default=str(REPO / "experiments/results/visco3d_2d_limit.json"))
     args = ap.parse_args(argv)
-    results = [run(r, c, args.growth) for c in args.cells for r in args.ratios]
+    results = [run(r, c, args.growth, args.along) for c in args.cells for r in args.ratios]
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
 

@@ -85,8 +85,16 @@ def main(argv=None) -> int:
     ap.add_argument("--ratios", type=float, nargs="+", default=[10, 20, 40, 80])
     ap.add_argument(
         "--limit",
-        default=str(REPO / "experiments/results/visco3d_2d_limit.json"),
-        help="2D-limit results",
+        nargs="+",
+        default=[
+            str(REPO / "experiments/results" / f)
+            for f in (
+                "visco3d_2d_limit.json",
+                "visco3d_2d_limit_L80.json",
+                "visco3d_2d_limit_along9.json",
+            )
+        ],
+        help="2D-limit result files (those missing are skipped)",
     )
     ap.add_argument("--out", default=str(REPO / "experiments/results/visco3d_finite_length.json"))
     args = ap.parse_args(argv)
@@ -97,23 +105,29 @@ def main(argv=None) -> int:
     nm = reference.nur_mavko_displacement(X[None], t, H=H, D=D, slip=1.0, mu=MU, eta=ETA)
     nm0 = reference.nur_mavko_displacement(X[None], 0 * t, H=H, D=D, slip=1.0, mu=MU, eta=ETA)
     series_check = float(np.abs(flat - (nm - nm0)).max())
-    limit = {}
-    path = pathlib.Path(args.limit)
-    if path.is_file():
-        limit = {r["L_over_H"]: r for r in json.loads(path.read_text())}
+    runs = []  # 2D-limit runs of the 3D model
+    for name in args.limit:
+        path = pathlib.Path(name)
+        if path.is_file():
+            runs += json.loads(path.read_text())
 
     rows = []
     for ratio in args.ratios:
         est = postseismic(images(ratio * H))
         effect = (est - flat) / np.abs(flat).max(1, keepdims=True)
-        row = {
+        base = {
             "L_over_H": ratio,
             "estimate_effect": dict(
                 zip([f"t/tR={x}" for x in TAU], np.abs(effect).max(1).tolist(), strict=True)
             ),
         }
-        r = limit.get(ratio)
-        if r is not None:
+        matching = [r for r in runs if r["L_over_H"] == ratio] or [None]
+        for r in matching:
+            row = dict(base)
+            rows.append(row)
+            if r is None:
+                continue
+            row["cells_along_strike"] = r.get("cells_along_strike", 5)
             p3 = np.asarray(r["postseismic_3d_m"])
             p2 = np.asarray(r["postseismic_2d_same_mesh_m"])
             model_effect = (p3 - p2) / np.abs(p2).max(1, keepdims=True)
@@ -127,17 +141,19 @@ def main(argv=None) -> int:
                     strict=True,
                 )
             )
-        rows.append(row)
 
     print(f"2D image series against reference.nur_mavko_displacement: {series_check:.1e} m")
-    print("L/H   finite-length effect, image estimate   3D model vs 2D same mesh   difference")
+    print(
+        "L/H  along  finite-length effect, image estimate   3D model vs 2D same mesh   difference"
+    )
     for row in rows:
 
         def fmt(d):
             return " / ".join(f"{100 * v:5.1f}%" for v in d.values()) if d else "-"
 
         print(
-            f"{row['L_over_H']:4.0f}  {fmt(row['estimate_effect']):>36}   "
+            f"{row['L_over_H']:4.0f}  {row.get('cells_along_strike', '-')!s:>5}  "
+            f"{fmt(row['estimate_effect']):>36}   "
             f"{fmt(row.get('model_effect', {})):>24}   {fmt(row.get('model_minus_estimate', {}))}"
         )
     out = {"series_check_m": series_check, "t_over_tR": TAU.tolist(), "rows": rows}

@@ -2,7 +2,8 @@
 
 Workload: `--points` observation points (default 2,000) x `--triangles` triangles (500) in
 a half-space (nu = 0.25): random triangles with vertices 0.5-10 km deep within 10 km of the
-origin, points within 20 km, 0-10 km deep, random slip.  Timed, for float64 and float32:
+origin, points within 20 km, 0-10 km deep (`--surface`: all at z = 0, as GPS stations), random
+slip.  Timed, for float64 and float32:
 
 - displacement summed over the triangles (`quakejax.tde.tde_displacement_many` against
   `cutde.halfspace.disp_free`);
@@ -43,6 +44,12 @@ def main(argv=None):
     parser.add_argument("--points", type=int, default=2000)
     parser.add_argument("--triangles", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--surface",
+        action="store_true",
+        help="all points on the free surface (GPS stations): quakejax then takes its surface "
+        "kernel (one full-space evaluation instead of two)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     args = parser.parse_args(argv)
 
@@ -63,9 +70,12 @@ def main(argv=None):
     tris[:, :, 2] = -rng.uniform(0.5e3, 10e3, (m, 3))
     pts = rng.uniform(-20e3, 20e3, (n, 3))
     pts[:, 2] = -rng.uniform(0.0, 10e3, n)
+    if args.surface:
+        pts[:, 2] = 0.0
     slips = rng.normal(size=(m, 3))
     pairs = n * m
-    print(f"{n} points x {m} triangles = {pairs:,} pairs; JAX {jax.default_backend()}")
+    where = "on the surface" if args.surface else "0-10 km deep"
+    print(f"{n} points ({where}) x {m} triangles = {pairs:,} pairs; JAX {jax.default_backend()}")
     print(f"{'case':34s} {'first s':>8s} {'median s':>9s} {'Mpairs/s':>9s} {'max rel diff':>13s}")
     results = {}
     for dtype in (np.float64, np.float32):

@@ -517,3 +517,23 @@ def test_surface_kernel_equals_half_space_kernel_at_z0():
     a = jax.vmap(_hs_displacement, in_axes=(0, 0, 0, None))(pts, tris, slips, 0.27)
     b = jax.vmap(_hs_displacement_surface, in_axes=(0, 0, 0, None))(pts, tris, slips, 0.27)
     np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+
+
+def test_surface_points_take_the_surface_kernel_with_the_same_result():
+    """All points concretely at z = 0 (GPS stations): the public functions use the surface
+    kernel; under jit (traced points) the general one.  The two agree."""
+    from quakejax.tde import _fields
+
+    rng = np.random.default_rng(11)
+    tris = np.concatenate([rng.uniform(-5, 5, (20, 3, 2)), -rng.uniform(0.5, 10, (20, 3, 1))], 2)
+    pts = np.c_[rng.uniform(-15, 15, (30, 2)), np.zeros(30)]
+    slips = rng.normal(size=(20, 3))
+    assert _fields._displacement_kernel(pts) is _fields._hs_displacement_surface
+    assert _fields._displacement_kernel(pts - [0, 0, 1]) is _fields._hs_displacement
+    g = tde_displacement_greens(pts, tris, 0.25)
+    g_general = jax.jit(tde_displacement_greens)(pts, tris, 0.25)
+    scale = np.abs(g_general).max()
+    np.testing.assert_allclose(g, g_general, rtol=1e-12, atol=1e-13 * scale)
+    u = tde_displacement_many(pts, tris, slips, 0.25)
+    u_general = jax.jit(tde_displacement_many)(pts, tris, slips, 0.25)
+    np.testing.assert_allclose(u, u_general, rtol=1e-12, atol=1e-13 * np.abs(u_general).max())

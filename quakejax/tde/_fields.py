@@ -18,7 +18,7 @@ import numpy as np
 from .._types import Array, ArrayLike, Float
 from ..okada._common import backend_jit, is_concrete
 from ..okada._fields import _blocks, _check_points
-from ._kernel import _hs_displacement, _hs_strain
+from ._kernel import _hs_displacement, _hs_displacement_surface, _hs_strain
 
 # Pairs (points x triangles) evaluated together in one vectorised block; about 2^15 keeps the
 # fused kernel's working set bounded (see quakejax.okada._fields).
@@ -126,6 +126,16 @@ def _unit(points, tris, nu, kernel, pairs_per_block):
     return jax.lax.map(lambda p: per_tri(p, tris, eye, nu), points, batch_size=batch)
 
 
+def _displacement_kernel(points):
+    """The surface kernel (one full-space evaluation instead of two, about 25% less work)
+    when every point is concretely on the free surface (z = 0, e.g. GPS stations), else the
+    general one.  Traced points (e.g. under `grad` with respect to them) take the general
+    kernel, whose z-derivative the surface kernel does not give."""
+    if is_concrete(points) and points.shape[0] and bool(np.all(np.asarray(points)[:, 2] == 0)):
+        return _hs_displacement_surface
+    return _hs_displacement
+
+
 def tde_displacement_many(
     points: Float[ArrayLike, "n 3"],
     tris: Float[ArrayLike, "m 3 3"],
@@ -153,7 +163,7 @@ def tde_displacement_many(
     points, tris, slips, nu = _check(points, tris, slips, nu)
     if points.shape[0] == 0 or tris.shape[0] == 0:
         return jnp.zeros((points.shape[0], 3), points.dtype)
-    return _summed(points, tris, slips, nu, _hs_displacement, pairs_per_block)
+    return _summed(points, tris, slips, nu, _displacement_kernel(points), pairs_per_block)
 
 
 def tde_strain_many(
@@ -190,5 +200,5 @@ def tde_displacement_greens(
     n, m = points.shape[0], tris.shape[0]
     if n == 0 or m == 0:
         return jnp.zeros((3 * n, 3 * m), points.dtype)
-    g = _unit(points, tris, nu, _hs_displacement, pairs_per_block)  # (n, m, 3 slip, 3 u)
+    g = _unit(points, tris, nu, _displacement_kernel(points), pairs_per_block)  # (n, m, 3, 3)
     return jnp.transpose(g, (0, 3, 1, 2)).reshape(3 * n, 3 * m)

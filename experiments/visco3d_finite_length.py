@@ -81,7 +81,7 @@ def postseismic(img: np.ndarray) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--ratios", type=float, nargs="+", default=[10, 20, 40, 80])
     ap.add_argument(
         "--limit",

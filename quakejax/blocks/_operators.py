@@ -259,7 +259,7 @@ OKADA_PAIRS_PER_BATCH = 1 << 18
 @functools.partial(backend_jit, static_argnames=("batch",))
 def _okada_chunk(xs, ys, depth_m, dip, length, azimuth, alpha, batch=8):
     def block(a):
-        out = _okada_segments(*a, alpha)
+        out = _okada_segments(*a, alpha=alpha)
         # The nine (s, n) outputs leave the elementwise code separately (see
         # `_dc3d_surface_rows`); only then are they stacked.
         return jax.lax.optimization_barrier(out)
@@ -303,7 +303,7 @@ def _poisson(mu, lam):
 
 # Where `kernels` keeps exported (traced and lowered) kernels; set by
 # `quakejax.blocks.enable_compilation_cache`, None: no export cache.
-EXPORT_DIR = None
+EXPORT_DIR: os.PathLike | str | None = None
 
 
 def _source_digest() -> str:
@@ -335,6 +335,8 @@ def _exported(name: str, fn, args):
         return None
     sig = repr([(np.shape(a), np.result_type(a).name, isinstance(a, float)) for a in args])
     key = hashlib.sha256(f"{name} {sig} {_source_digest()}".encode()).hexdigest()[:32]
+    if EXPORT_DIR is None:
+        return None
     path = Path(EXPORT_DIR) / f"{name}-{key}.jaxexport"
     try:
         if path.is_file():
@@ -420,7 +422,8 @@ def _okada_backslip_chunk(xs, ys, depth_m, dip, length, azimuth, r2s, alpha, bat
     forming the operator (padding segments need zero rows in `r2s`)."""
 
     def block(args, r):
-        rows = jax.lax.optimization_barrier(_okada_segments(*args, alpha))  # [disp][slip] (b, n)
+        rows = _okada_segments(*args, alpha=alpha)
+        rows = jax.lax.optimization_barrier(rows)  # [disp][slip] (b, n)
         return jnp.stack(
             [sum(rows[d][k].T @ r[k::3] for k in range(3)) for d in range(3)], 1
         )  # (n, 3, k)

@@ -306,6 +306,7 @@ def _poisson(mu, lam):
 EXPORT_DIR: os.PathLike | str | None = None
 
 
+@functools.cache
 def _source_digest() -> str:
     """SHA-256 of the kernels' source files (an exported kernel is reused only with them)."""
     import hashlib
@@ -418,8 +419,10 @@ def okada_to_velocities(
 
 @functools.partial(backend_jit, static_argnames=("batch",))
 def _okada_backslip_chunk(xs, ys, depth_m, dip, length, azimuth, r2s, alpha, batch):
-    """(n, 3 disp, k): the chunk's Okada operator times its rows of `r2s` (3 s, k), without
-    forming the operator (padding segments need zero rows in `r2s`)."""
+    """(n, 3 disp, k): the chunk's Okada operator (surface velocity in mm/yr, ENU, per mm/yr
+    of slip) times its rows of `r2s` (3 s, k; mm/yr of slip per mrad/yr of rotation), without
+    forming the operator (padding segments need zero rows in `r2s`).  Station positions
+    `xs`, `ys` (s, n), `depth_m` and `length` in m, `dip` and `azimuth` in degrees."""
 
     def block(args, r):
         rows = _okada_segments(*args, alpha=alpha)

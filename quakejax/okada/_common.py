@@ -48,6 +48,30 @@ def safe(cond, x, fill=1.0):
     return jnp.where(cond, fill, x)
 
 
+def okada_to_enu(out, s, c) -> list:
+    """DC3D's 12 outputs in Okada's frame (indexable: u_x, u_y, u_z, then the derivatives
+    column by column) -> 12 values in ENU: u_e, u_n, u_u, then grad[i][j] = d u_i / d x_j
+    row by row.  Units are those of `out` (m, and m/m for the gradient, in quakejax).
+
+    Okada's x axis is (s, c, 0) in ENU and its y axis (-c, s, 0), with s, c the sine and
+    cosine of the strike; z is shared.  Written out elementwise (no dot products and no
+    stacking), so that it fuses with the kernel and also runs inside a Pallas kernel.
+    """
+    ux, uy, uz = out[0], out[1], out[2]
+    g = [[out[3 + 3 * j + i] for j in range(3)] for i in range(3)]  # Okada's frame
+    u = [s * ux - c * uy, c * ux + s * uy, uz]
+    # Rotate the component index (rows), then the derivative index (columns).
+    rows = [
+        [s * g[0][j] - c * g[1][j] for j in range(3)],
+        [c * g[0][j] + s * g[1][j] for j in range(3)],
+        [g[2][j] for j in range(3)],
+    ]
+    grad = []
+    for r in rows:
+        grad += [s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]
+    return u + grad
+
+
 def is_concrete(*xs) -> bool:
     """True when none of the arguments is a JAX tracer (so they can be checked eagerly)."""
     return not any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(xs))

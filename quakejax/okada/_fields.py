@@ -19,7 +19,7 @@ from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
 from ..stress._tensor import strain_from_gradient, stress_from_gradient
 from . import _pallas
-from ._common import backend_jit, is_concrete
+from ._common import backend_jit, is_concrete, okada_to_enu
 from ._dc3d import _dc3d_point, _dc3d_unit
 
 # Pairs (points x patches) evaluated together in one vectorised block.  About 2^15 keeps the
@@ -59,24 +59,10 @@ def _patch_params(fault: FaultModel, xp=jnp):
 
 
 def _rotate_to_enu(out, s, c):
-    """DC3D's 12 outputs in Okada's frame -> u (3,) and grad (3, 3) in ENU.
-
-    Okada's x axis is (s, c, 0) in ENU and its y axis (-c, s, 0), with s, c the sine and
-    cosine of the strike; z is shared.  Written out elementwise (no dot products) so that
-    it fuses with the kernel.
-    """
-    ux, uy, uz = out[0], out[1], out[2]
-    # g[i][j] = du_i/dx_j in Okada's frame (DC3D lists the derivatives column by column).
-    g = [[out[3 + 3 * j + i] for j in range(3)] for i in range(3)]
-    u = jnp.stack([s * ux - c * uy, c * ux + s * uy, uz])
-    # Rotate the component index (rows), then the derivative index (columns).
-    rows = [
-        [s * g[0][j] - c * g[1][j] for j in range(3)],
-        [c * g[0][j] + s * g[1][j] for j in range(3)],
-        [g[2][j] for j in range(3)],
-    ]
-    grad = jnp.stack([jnp.stack([s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]) for r in rows])
-    return u, grad
+    """DC3D's 12 outputs in Okada's frame -> u (3,) and grad (3, 3) in ENU (`okada_to_enu`)."""
+    v = okada_to_enu(out, s, c)
+    grad = jnp.stack(v[3:])
+    return jnp.stack(v[:3]), grad.reshape((3, 3) + grad.shape[1:])
 
 
 def _okada_coords(point, patch):
@@ -176,7 +162,8 @@ def _summed_fields_pallas(points, params, alpha, pairs_per_block, tensile, block
     )
 
 
-_IMPLEMENTATIONS = ("xla", "pallas")
+#: The values of `displacement_gradient`'s `implementation`.
+IMPLEMENTATIONS = ("xla", "pallas")
 
 
 @backend_jit(static_argnums=(0, 1))
@@ -303,9 +290,7 @@ def displacement_gradient(
         fn = _summed_fields_pallas
         static += (("block", _pallas.DEFAULT_BLOCK), ("num_warps", _pallas.DEFAULT_NUM_WARPS))
     elif implementation != "xla":
-        raise ValueError(
-            f"implementation must be one of {_IMPLEMENTATIONS}; got {implementation!r}"
-        )
+        raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {implementation!r}")
     return _over_devices(fn, static, points, params, jnp.asarray(alpha, points.dtype))
 
 

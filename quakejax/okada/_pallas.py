@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
 
-from ._common import TWO_PI
+from ._common import TWO_PI, okada_to_enu
 from ._dc3d import _dc3d_rows
 
 # Rows of the patch table read by the kernel (one column per patch).
@@ -72,22 +72,6 @@ def _patch_table(params, alpha, dtype):
     return jnp.pad(table, ((0, _N_ROWS - len(cols)), (0, m_pad - m)))
 
 
-def _enu(out, s, c):
-    """DC3D's 12 outputs (Okada's frame) -> 12 ENU values: u (3) then grad row by row."""
-    ux, uy, uz = out[0], out[1], out[2]
-    g = [[out[3 + 3 * j + i] for j in range(3)] for i in range(3)]  # g[i][j] = du_i/dx_j
-    u = [s * ux - c * uy, c * ux + s * uy, uz]
-    rows = [
-        [s * g[0][j] - c * g[1][j] for j in range(3)],
-        [c * g[0][j] + s * g[1][j] for j in range(3)],
-        [g[2][j] for j in range(3)],
-    ]
-    grad = []
-    for r in rows:
-        grad += [s * r[0] - c * r[1], c * r[0] + s * r[1], r[2]]
-    return u + grad
-
-
 def _kernel(e_ref, n_ref, z_ref, table_ref, *out_refs, n_patch: int, tensile: bool):
     e, n, z = e_ref[...], n_ref[...], z_ref[...]
 
@@ -107,7 +91,7 @@ def _kernel(e_ref, n_ref, z_ref, table_ref, *out_refs, n_patch: int, tensile: bo
             for k in range(1, len(rows)):
                 v = v + slips[k] * rows[k][j]
             out.append(jnp.where(singular, 0.0, v))
-        return tuple(a + b for a, b in zip(acc, _enu(out, s, c), strict=True))
+        return tuple(a + b for a, b in zip(acc, okada_to_enu(out, s, c), strict=True))
 
     zero = jnp.zeros_like(e)
     acc = jax.lax.fori_loop(0, n_patch, body, (zero,) * 12)

@@ -40,6 +40,7 @@ import numpy as np
 from .._fault import FaultModel
 from .._types import Array, Float
 from ..okada import stress as okada_stress
+from ..okada._fields import IMPLEMENTATIONS
 from ._burgers import Burgers
 
 WEIGHTS_DIR = pathlib.Path(__file__).parent / "weights"
@@ -188,9 +189,9 @@ class RelaxationEmulator3D(eqx.Module):
                 f"RelaxationEmulator3D: on_outside must be 'warn', 'error' or 'ignore', "
                 f"got {self.on_outside!r}"
             )
-        if self.okada_implementation not in ("xla", "pallas"):
+        if self.okada_implementation not in IMPLEMENTATIONS:
             raise ValueError(
-                "RelaxationEmulator3D: okada_implementation must be 'xla' or 'pallas', "
+                f"RelaxationEmulator3D: okada_implementation must be one of {IMPLEMENTATIONS}, "
                 f"got {self.okada_implementation!r}"
             )
 

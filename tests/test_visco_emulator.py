@@ -27,7 +27,9 @@ from quakejax.visco import (
 from quakejax.visco.emulator import (
     EmulatorDomain,
     OutsideDomainWarning,
+    generate_layered_training_data,
     generate_training_data,
+    layer_solver,
     load_training_data,
     sobol_parameters,
     train_emulator,
@@ -111,6 +113,90 @@ def test_generated_data_is_the_si_model_and_resumes(tmp_path):
         generate_training_data(tmp_path, **{**kw, "seed": 2})
 
 
+def test_layer_solver_equals_one_solve_per_set():
+    """Sharing the modal decomposition across rheologies (and vmapping them) changes nothing."""
+    from quakejax.visco._emulator_data import solver_velocity
+
+    rheologies = np.array([[1.4, 1.3, -0.66], [-1.2, 0.4, 0.9], [0.2, -1.4, 0.0]])
+    x = np.array([[0.3, 2.0, 11.0]] * 3)
+    t = np.array([[0.0, 0.003, 0.4, 0.97]] * 3)
+    h = 1.3
+    for batch in (1, None):
+        v = np.asarray(layer_solver(SMALL, batch)(np.float64(h), rheologies, x, t))
+        assert v.shape == (3, 4, 3)
+        for j in range(3):
+            ref = solver_velocity(np.r_[rheologies[j], h], x[j], t[j], SMALL)
+            np.testing.assert_allclose(v[j], ref, rtol=1e-9, atol=1e-12)
+
+
+def test_layered_data_spans_the_box_resumes_and_stops_at_a_deadline(tmp_path):
+    import time
+
+    kw = dict(n_layers=4, sets_per_layer=2, n_x=3, n_t=4, seed=1, mesh=SMALL, progress=False)
+    # A deadline already past: the directory is set up, no layer is solved.
+    generate_layered_training_data(tmp_path, deadline=time.monotonic() - 1, **kw)
+    assert not list(tmp_path.glob("chunk_*.npz"))
+    generate_layered_training_data(tmp_path, **kw)
+    data = load_training_data(tmp_path)
+    assert data["v"].shape == (8, 4, 3)
+    np.testing.assert_array_equal(np.sort(data["index"]), np.arange(8))
+    box = EmulatorDomain().widened(0.05)
+    lo, hi = box.bounds.T
+    assert np.all((data["params"] >= lo) & (data["params"] <= hi))
+    # One H/D per layer, one in each quarter of the range; rheologies differ within a layer.
+    h = data["params"][::2, 3]
+    np.testing.assert_array_equal(data["params"][1::2, 3], h)
+    quarter = np.floor((h - lo[3]) / (hi[3] - lo[3]) * 4)
+    np.testing.assert_array_equal(np.sort(quarter), [0, 1, 2, 3])
+    assert not np.allclose(data["params"][0, :3], data["params"][1, :3])
+    # The values are the solver's, in scale-free units.
+    from quakejax.visco._emulator_data import solver_velocity
+
+    ref = solver_velocity(data["params"][5], data["x"][5], data["t"][5], SMALL)
+    np.testing.assert_allclose(data["v"][5], ref, rtol=1e-9, atol=1e-12)
+    first = (tmp_path / "chunk_00000.npz").stat().st_mtime_ns
+    (tmp_path / "chunk_00002.npz").unlink()
+    generate_layered_training_data(tmp_path, **kw)
+    assert (tmp_path / "chunk_00000.npz").stat().st_mtime_ns == first
+    again = load_training_data(tmp_path)
+    np.testing.assert_array_equal(again["v"], data["v"])
+    with pytest.raises(ValueError, match="other settings.*sets_per_layer"):
+        generate_layered_training_data(tmp_path, **{**kw, "sets_per_layer": 3})
+    with pytest.raises(ValueError, match="other settings.*design"):
+        generate_training_data(tmp_path, n_params=8, n_x=3, n_t=4, seed=1, mesh=SMALL)
+    with pytest.raises(ValueError, match="n_layers"):
+        generate_layered_training_data(tmp_path / "new", **{**kw, "n_layers": 0})
+
+
+def test_pack_and_unpack_round_trip(tmp_path):
+    """The transfer format of experiments/train_cycle_emulator.py: v rounded to float32 only."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "experiments" / "train_cycle_emulator.py"
+    spec = importlib.util.spec_from_file_location("train_cycle_emulator", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    src = tmp_path / "src"
+    kw = dict(n_layers=3, sets_per_layer=2, n_x=3, n_t=4, seed=2, mesh=SMALL, progress=False)
+    generate_layered_training_data(src, **kw)
+    assert (
+        script.main(["pack", "--data", str(src), "--out", str(tmp_path / "p"), "--max-mib", "1e-4"])
+        == 0
+    )
+    assert len(list((tmp_path / "p").glob("pack_*.npz"))) == 3  # one chunk each at this size
+    assert (
+        script.main(["unpack", "--packs", str(tmp_path / "p"), "--data", str(tmp_path / "d")]) == 0
+    )
+    a, b = load_training_data(src), load_training_data(tmp_path / "d")
+    for key in ("index", "params", "x", "t"):
+        np.testing.assert_array_equal(a[key], b[key])
+    np.testing.assert_array_equal(b["v"], a["v"].astype(np.float32).astype(np.float64))
+    assert json.loads((tmp_path / "d" / "meta.json").read_text()) == json.loads(
+        (src / "meta.json").read_text()
+    )
+
+
 def test_load_training_data_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no chunk"):
         load_training_data(tmp_path)
@@ -160,6 +246,57 @@ def test_training_checkpoints_resume_and_early_stop(tmp_path):
         **{**kw, "checkpoint": None, "eval_every": 5},
     )
     assert json.loads(_.info)["steps_done"] < 1000 and len(hist3["history"]) <= 4
+    # A deadline already past: stop at the first evaluation, and say so in the card.
+    import time
+
+    late, hist4 = train_emulator(
+        data, steps=1000, deadline=time.monotonic(), **{**kw, "checkpoint": None}
+    )
+    card = json.loads(late.info)
+    assert card["steps_done"] == 10 and card["stopped_by_deadline"]
+    assert len(hist4["history"]) == 1
+
+
+def test_sobolev_training_fits_the_gradients():
+    """With gradient data, the loss includes the derivatives with respect to the rheology."""
+    data, domain = _synthetic_data(n_sets=16, seed=3)
+    p0 = data["params"][:, 0, None, None]
+    decay = np.exp(-data["t"][:, :, None]) + 0 * data["x"][:, None, :]
+    data["v"] = np.arctan(data["x"][:, None, :]) / np.pi + 0.1 * decay * np.sin(p0)
+    data["g"] = np.zeros((16, 3) + data["v"].shape[1:])
+    data["g"][:, 0] = 0.1 * decay * np.cos(p0)
+    kw = dict(domain=domain, width=16, depth=2, batch_size=64, eval_every=100, warmup=5)
+    sobolev = dict(gradient_data=data, gradient_batch_size=64, learning_rate=3e-3, steps=400)
+    runs = {}
+    for weight in (0.0, 10.0):  # weight 0: the same run, fitted to the values alone
+        runs[weight] = train_emulator(
+            data, gradient_weight=weight, log=lambda *a: None, **sobolev, **kw
+        )
+    h0, h10 = (runs[w][1]["history"] for w in (0.0, 10.0))
+    assert "val_gradient_rms" in h10[0]
+    assert h10[-1]["val_gradient_rms"] < 0.85 * h0[-1]["val_gradient_rms"]
+    assert json.loads(runs[10.0][0].info)["settings"]["gradient_weight"] == 10.0
+    with pytest.raises(ValueError, match="no gradients"):
+        train_emulator(
+            data, steps=10, gradient_data={k: v for k, v in data.items() if k != "g"}, **kw
+        )
+
+
+def test_layer_solver_gradients_match_finite_differences():
+    rheologies = np.array([[0.2, 0.4, 0.1], [1.3, -1.0, -0.5]])
+    x = np.array([[0.5, 2.0]] * 2)
+    t = np.array([[0.01, 0.5, 0.9]] * 2)
+    h = np.float64(1.5)
+    v, g = layer_solver(SMALL, 1, gradients=True)(h, rheologies, x, t)
+    plain = layer_solver(SMALL, 1)
+    np.testing.assert_allclose(v, plain(h, rheologies, x, t), rtol=1e-12, atol=1e-14)
+    step = 1e-5
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = step
+        fd = (plain(h, rheologies + e, x, t) - plain(h, rheologies - e, x, t)) / (2 * step)
+        # (finite differences of a solve with rtol 1e-7: agreement to ~1e-6 of the scale)
+        np.testing.assert_allclose(g[:, i], fd, atol=1e-5 * max(1.0, float(np.abs(fd).max())))
 
 
 # ---- the pretrained emulator ---------------------------------------------------------------------

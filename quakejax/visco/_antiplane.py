@@ -265,6 +265,9 @@ class _AbstractAntiplaneModel(eqx.Module):
             saveat=saveat,
             stepsize_controller=controller,
             max_steps=self.max_steps,
+            adjoint=diffrax.ForwardMode()
+            if getattr(self, "forward_mode", False)
+            else diffrax.RecursiveCheckpointAdjoint(),
         )
 
 
@@ -391,6 +394,9 @@ class CycleModel(_AbstractAntiplaneModel):
     - `H`, `D`, `layer_mu`, `rheology`, `mesh`, `rtol`, `atol`: as `PostseismicModel`.
     - `T`: recurrence time, s.
     - `V`: full (far-field) plate rate, m/s.
+    - `forward_mode`: differentiate the ODE solves in forward mode (`diffrax.ForwardMode`), so
+      that `jax.jvp` and `jax.jacfwd` work; reverse mode (`jax.grad`) then does not. The
+      default is reverse mode (`diffrax.RecursiveCheckpointAdjoint`).
     """
 
     H: Array = eqx.field(converter=jnp.asarray)
@@ -403,6 +409,7 @@ class CycleModel(_AbstractAntiplaneModel):
     rtol: float = eqx.field(static=True, default=1e-7)
     atol: float = eqx.field(static=True, default=1e-9)
     max_steps: int = eqx.field(static=True, default=4096)
+    forward_mode: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         self._check()
@@ -461,13 +468,24 @@ class CycleModel(_AbstractAntiplaneModel):
         x, t = _float(x), _float(t)
         shape, (ix, it) = _broadcast_index(x, t)
         x, t = x.reshape(-1), jnp.mod(t.reshape(-1), self.T)
-        modes = self.modes()
+        return self.velocity_from_modes(self.modes(), x, t, ix, it).reshape(shape)
+
+    def velocity_from_modes(
+        self, modes: _Modes, x: Float[Array, " n_x"], t: Float[Array, " n_t"], ix, it
+    ) -> Float[Array, " n"]:
+        """`surface_velocity` (m/s) from a precomputed `modes()`, at the pairs `(x[ix], t[it])`.
+
+        The modal decomposition depends only on `H`, `D` and the mesh, so models that differ
+        only in their rheology, `T` or `V` can share it (the emulator's training data does).
+        `x` (m) and `t` (s, already reduced modulo `T`) are flat; `ix` and `it` are integer
+        index arrays of the same length.
+        """
         system = self._system(modes)
         u_fault, greens = modes.surface_greens(x)
         # e* = e gamma + f delta, with d delta/dt = -1/T in units of V T; rigid motion +-V/2.
         v = 0.5 * self.V * jnp.sign(x) - self.V * (u_fault + greens @ system.f)
         if self.rheology.n_state == 0:
-            return v[ix].reshape(shape)
+            return v[ix]
         states = self._cycle_states(modes, system, t)
         per_mode = jax.vmap(self._mode_rate, in_axes=(0, 0, 0, None))
         rates = jax.vmap(per_mode, in_axes=(0, None, None, 0))(
@@ -475,8 +493,7 @@ class CycleModel(_AbstractAntiplaneModel):
         )
         gamma_rate = jax.vmap(jax.vmap(self.rheology.inelastic_strain))(rates)  # (n_t, 2N)
         eigenstrain_rate = system.e[None, :] * gamma_rate
-        v = v[ix] + self.V * self.T * jnp.sum(greens[ix] * eigenstrain_rate[it], axis=-1)
-        return v.reshape(shape)
+        return v[ix] + self.V * self.T * jnp.sum(greens[ix] * eigenstrain_rate[it], axis=-1)
 
     @_jit_on_arrays
     def stress(

@@ -161,6 +161,22 @@ def _atomic_savez(path: pathlib.Path, **arrays) -> None:
     os.replace(tmp, path)
 
 
+def _write_or_check_meta(directory: pathlib.Path, meta: dict) -> None:
+    """Write `meta.json`, or check that the one there has the same settings (a resumed run)."""
+    meta = json.loads(json.dumps(meta))  # as it reads back (tuples become lists)
+    meta_path = directory / "meta.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old != meta:
+            diff = sorted(k for k in set(meta) | set(old) if old.get(k) != meta.get(k))
+            raise ValueError(
+                f"{meta_path}: this directory holds data made with other settings ({diff}); "
+                "use a new directory or the same settings to resume"
+            )
+    else:
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+
+
 def generate_training_data(
     directory,
     *,
@@ -215,18 +231,7 @@ def generate_training_data(
         "units": "x in D, t in T, v in V; tau = T mu_M / (2 eta)",
         "mesh": {k: getattr(mesh, k) for k in ("n_x", "n_z", "first", "growth", "quadrature")},
     }
-    meta = json.loads(json.dumps(meta))  # as it reads back (tuples become lists)
-    meta_path = directory / "meta.json"
-    if meta_path.exists():
-        old = json.loads(meta_path.read_text())
-        if old != meta:
-            diff = sorted(k for k in meta if old.get(k) != meta[k])
-            raise ValueError(
-                f"{meta_path}: this directory holds data made with other settings ({diff}); "
-                "use a new directory or the same settings to resume"
-            )
-    else:
-        meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    _write_or_check_meta(directory, meta)
 
     params = sobol_parameters(n_params, box, seed)
     n_chunks = -(-n_params // chunk_size)
@@ -276,8 +281,218 @@ def generate_training_data(
     return directory
 
 
+def layer_solver(mesh=None, batch: int | None = None, gradients: bool = False):
+    """A jitted solve of many rheologies over one elastic layer, sharing its modal decomposition.
+
+    Returns `solve(h, rheologies (b, 3), x (b, n_x), t (b, n_t)) -> v/V (b, n_t, n_x)`, in the
+    units of `solver_velocity` (`D = T = V = mu_M = layer_mu = 1`). `h` is `H/D` and the
+    rheology columns are `PARAMETERS[:3]`.  The modal decomposition (the `O(N^3)` part, 3/4 of
+    a single solve on the CPU) is done once for all `b` rheologies; the mode ODEs are then
+    solved `batch` rheologies at a time (`None`: all `b` at once, one vmapped diffrax solve,
+    best on a GPU; `1`: one after the other, best on a CPU).  The values are those of
+    `solver_velocity`, up to rounding.
+
+    With `gradients`, `solve` returns `(v, g)`, with `g (b, 3, n_t, n_x)` the derivatives of
+    `v/V` with respect to the three rheology columns, by forward-mode differentiation through
+    the diffrax solves (`CycleModel(forward_mode=True)`).
+    """
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    from ._antiplane import CycleModel, _modes
+    from ._burgers import Burgers
+    from ._mesh import AntiplaneMesh
+
+    mesh = mesh or AntiplaneMesh()
+
+    @eqx.filter_jit
+    def solve(h, rheologies, x, t):
+        one_d = jnp.ones_like(h)
+        modes = _modes(h, one_d, mesh)
+        n_t, n_x = t.shape[1], x.shape[1]
+        ix = jnp.tile(jnp.arange(n_x), n_t)
+        it = jnp.repeat(jnp.arange(n_t), n_x)
+
+        def velocity(p, xs, ts):
+            rheology = Burgers(
+                mu_M=one_d, eta_M=0.5 / 10 ** p[0], mu_K=10 ** p[2], eta_K=0.5 / 10 ** p[1]
+            )
+            model = CycleModel(
+                H=h,
+                D=one_d,
+                T=one_d,
+                V=one_d,
+                layer_mu=one_d,
+                rheology=rheology,
+                mesh=mesh,
+                forward_mode=gradients,
+            )
+            v = model.velocity_from_modes(modes, xs, jnp.mod(ts, one_d), ix, it)
+            return v.reshape(n_t, n_x)
+
+        def one(args):
+            p, xs, ts = args
+            if not gradients:
+                return velocity(p, xs, ts)
+            f = lambda q: velocity(q, xs, ts)  # noqa: E731
+            basis = jnp.eye(3, dtype=p.dtype)
+            v, g = jax.vmap(lambda e: jax.jvp(f, (p,), (e,)))(basis)
+            return v[0], g
+
+        size = rheologies.shape[0] if batch is None else batch
+        return jax.lax.map(one, (rheologies, x, t), batch_size=size)
+
+    return solve
+
+
+def generate_layered_training_data(
+    directory,
+    *,
+    n_layers: int,
+    sets_per_layer: int,
+    n_x: int = 48,
+    n_t: int = 48,
+    seed: int = 0,
+    domain: EmulatorDomain | None = None,
+    margin: float = 0.05,
+    early_fraction: float = 1 / 3,
+    batch: int | None = 1,
+    progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
+    mesh=None,
+    deadline: float | None = None,
+    gradients: bool = False,
+) -> pathlib.Path:
+    """Like `generate_training_data`, with the sets grouped by layer thickness (faster).
+
+    `H/D` takes `n_layers` stratified random values across the box (one per equal slice), and
+    each layer gets `sets_per_layer` scrambled-Sobol rheologies `(tau_M, tau_K, mu_K/mu_M)` of
+    its own (seeded by `(seed, layer)`), so the `n_layers * sets_per_layer` sets still fill the
+    four-dimensional box.  Layers are solved in a random order, so that the layers of a run
+    cut short still span the range of `H/D`.  Since the modal decomposition depends on `H/D`
+    alone, it is computed once per layer.  A set then costs about 0.85 s on this project's
+    2-core CPU (`batch=1`; 2.9 s with `generate_training_data`), and 0.011 s on an H200
+    (`batch=None`, 32 sets at a time).
+
+    Layer `k` is written to `directory/chunk_{k:05d}.npz` with the arrays of
+    `generate_training_data` (and set indices `k * sets_per_layer + j`), so `load_training_data`
+    reads both.  Resuming, `shard` and the settings check work as there.  `deadline` (a
+    `time.monotonic()` value) stops before starting a layer after it, leaving a directory that
+    a rerun completes.  With `gradients`, each chunk also holds `g (c, 3, n_t, n_x)`, the
+    derivatives of `v` with respect to the three rheology parameters (`layer_solver`; about
+    four times the cost), for training on gradients.  Must run with `jax_enable_x64` on (the
+    solves are float64).
+
+    **Returns:** `directory`.
+    """
+    import time
+
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        raise RuntimeError(
+            "generate_layered_training_data: enable jax_enable_x64 first (float64 solves)"
+        )
+    from scipy.stats import qmc
+    from tqdm.auto import tqdm
+
+    from ._mesh import AntiplaneMesh
+
+    if n_layers < 1 or sets_per_layer < 1:
+        raise ValueError(
+            f"n_layers and sets_per_layer must be >= 1, got {n_layers}, {sets_per_layer}"
+        )
+    domain = domain or EmulatorDomain()
+    mesh = mesh or AntiplaneMesh()
+    box = domain.widened(margin)
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": 1,
+        "design": "layers",
+        "n_layers": n_layers,
+        "sets_per_layer": sets_per_layer,
+        "n_params": n_layers * sets_per_layer,
+        "n_x": n_x,
+        "n_t": n_t,
+        "chunk_size": sets_per_layer,
+        "seed": seed,
+        "margin": margin,
+        "early_fraction": early_fraction,
+        "domain": domain.to_json(),
+        "sampled_box": box.to_json(),
+        "parameters": list(PARAMETERS),
+        "units": "x in D, t in T, v in V; tau = T mu_M / (2 eta)",
+        "mesh": {k: getattr(mesh, k) for k in ("n_x", "n_z", "first", "growth", "quadrature")},
+    }
+    if gradients:
+        meta["gradients"] = "g: d(v/V) / d(" + ", ".join(PARAMETERS[:3]) + ")"
+    _write_or_check_meta(directory, meta)
+    lo, hi = box.bounds.T
+    u = np.random.default_rng([seed, 1 << 20]).random(n_layers)
+    layers = lo[3] + (np.arange(n_layers) + u) / n_layers * (hi[3] - lo[3])
+    i_shard, n_shard = shard
+    # Layers in a random order, so that a run cut short (deadline) still spans the H/D range.
+    order = np.random.default_rng([seed, 2 << 20]).permutation(n_layers)
+    todo = [
+        int(k)
+        for k in order
+        if k % n_shard == i_shard and not (directory / f"chunk_{k:05d}.npz").exists()
+    ]
+    mine = len(range(i_shard, n_layers, n_shard)) * sets_per_layer
+    solve = layer_solver(mesh, batch, gradients)
+    bar = tqdm(
+        total=mine,
+        initial=mine - len(todo) * sets_per_layer,
+        desc="cycle solves",
+        unit="set",
+        disable=not progress,
+    )
+    for k in todo:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        m = int(np.ceil(np.log2(sets_per_layer)))
+        unit = qmc.Sobol(d=3, scramble=True, seed=np.random.default_rng([seed, k])).random_base2(m)
+        rheologies = lo[:3] + unit[:sets_per_layer] * (hi[:3] - lo[:3])
+        points = [
+            sample_points(np.random.default_rng([seed, k, j]), box, n_x, n_t, early_fraction)
+            for j in range(sets_per_layer)
+        ]
+        x = np.stack([p[0] for p in points])
+        t = np.stack([p[1] for p in points])
+        out = solve(np.float64(layers[k]), rheologies, x, t)
+        extra = {"g": np.asarray(out[1])} if gradients else {}
+        v = np.asarray(out[0] if gradients else out)
+        bad = ~np.all(np.isfinite(v), axis=(1, 2))
+        if gradients:
+            bad |= ~np.all(np.isfinite(extra["g"]), axis=(1, 2, 3))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise FloatingPointError(
+                f"non-finite solver output at layer {k}, set {j}: "
+                f"{rheologies[j]}, H/D = {layers[k]}"
+            )
+        params = np.concatenate([rheologies, np.full((sets_per_layer, 1), layers[k])], axis=1)
+        _atomic_savez(
+            directory / f"chunk_{k:05d}.npz",
+            index=k * sets_per_layer + np.arange(sets_per_layer),
+            params=params,
+            x=x,
+            t=t,
+            v=v,
+            **extra,
+        )
+        bar.update(sets_per_layer)
+    bar.close()
+    return directory
+
+
 def load_training_data(directory) -> dict[str, np.ndarray]:
-    """Concatenate the chunks written by `generate_training_data` (those present)."""
+    """Concatenate the chunks written by `generate_training_data` (those present).
+
+    Gradients (`g`) are included when every chunk holds them.
+    """
     directory = pathlib.Path(directory)
     files = sorted(directory.glob("chunk_*.npz"))
     if not files:
@@ -286,8 +501,11 @@ def load_training_data(directory) -> dict[str, np.ndarray]:
     for f in files:
         try:
             with np.load(f) as data:
-                for key in ("index", "params", "x", "t", "v"):
-                    parts.setdefault(key, []).append(data[key])
+                for key in ("index", "params", "x", "t", "v", "g"):
+                    if key != "g" or "g" in data.files:
+                        parts.setdefault(key, []).append(data[key])
         except (OSError, KeyError, ValueError) as err:
             raise ValueError(f"{f}: not a readable emulator data chunk ({err})") from err
+    if "g" in parts and len(parts["g"]) != len(files):
+        raise ValueError(f"{directory}: only some chunks hold gradients (g)")
     return {k: np.concatenate(v) for k, v in parts.items()}

@@ -62,6 +62,10 @@ def train_emulator(
     checkpoint: str | os.PathLike | None = None,
     refit_last_layer: bool = True,
     init: EmulatorNet | None = None,
+    deadline: float | None = None,
+    gradient_data: dict[str, np.ndarray] | None = None,
+    gradient_weight: float = 1e-2,
+    gradient_batch_size: int = 1024,
     log=print,
 ) -> tuple[CycleEmulator, dict]:
     """Fit an `EmulatorNet` to `v/V` by Adam on the mean squared error, in float32.
@@ -81,6 +85,13 @@ def train_emulator(
       the validation error drops: Adam leaves the last layer short of its optimum.
 
     - `init`: a network to start from (a second, lower-rate phase of training).
+    - `deadline`: a `time.monotonic()` value after which training stops at the next
+      evaluation, as if early-stopped (the best network so far is returned).
+    - `gradient_data`: data with gradients (`generate_layered_training_data(gradients=True)`)
+      for Sobolev training: each step adds `gradient_weight` times the mean squared error of
+      the network's derivatives with respect to the three rheology parameters, on
+      `gradient_batch_size` points of this data.  Its sets are split for validation like the
+      values', and the validation score becomes `sqrt(rms_v^2 + gradient_weight rms_g^2)`.
 
     **Returns:** the `CycleEmulator` (unbound; `info` holds the training card) and the history.
     """
@@ -97,6 +108,25 @@ def train_emulator(
         f"training points {len(y_train)} ({len(unique) - n_val} sets), "
         f"validation points {len(y_val)} ({n_val} sets)"
     )
+
+    use_g = gradient_data is not None
+    if use_g:
+        assert gradient_data is not None
+        if "g" not in gradient_data:
+            raise ValueError("gradient_data: no gradients (g); make it with gradients=True")
+        g_inputs, _, g_sets = flatten_data(gradient_data)
+        g_target = np.moveaxis(gradient_data["g"], 1, -1).reshape(-1, 3)
+        g_unique = np.unique(g_sets)
+        g_val_sets = rng.choice(
+            g_unique, max(1, int(round(validation_fraction * len(g_unique)))), replace=False
+        )
+        g_is_val = np.isin(g_sets, g_val_sets)
+        as32 = lambda a: jnp.asarray(a.astype(np.float32))  # noqa: E731
+        xg_train, g_train = as32(g_inputs[~g_is_val]), as32(g_target[~g_is_val])
+        xg_val, g_val = as32(g_inputs[g_is_val]), as32(g_target[g_is_val])
+        log(f"gradient points {len(g_train)} for training, {len(g_val)} for validation")
+    else:
+        xg_train = g_train = xg_val = g_val = jnp.zeros((1, 6), jnp.float32)
 
     schedule = optax.warmup_cosine_decay_schedule(
         0.0, learning_rate, warmup, steps, end_value=learning_rate * 1e-3
@@ -133,6 +163,12 @@ def train_emulator(
         seed=seed,
         n_sets=int(len(unique)),
     )
+    if use_g:
+        settings.update(
+            gradient_weight=gradient_weight,
+            gradient_batch_size=gradient_batch_size,
+            n_gradient_sets=int(len(g_unique)),
+        )
     history: list[dict] = []
     if checkpoint is not None:
         checkpoint = pathlib.Path(checkpoint)
@@ -146,13 +182,23 @@ def train_emulator(
             history = meta["history"]
             log(f"resumed from {checkpoint} at step {int(state['step'])}")
 
-    def loss_fn(net, xb, yb):
-        return jnp.mean((_predict(net, domain, xb) - yb) ** 2)
+    def loss_fn(net, xb, yb, xg, gb):
+        loss = jnp.mean((_predict(net, domain, xb) - yb) ** 2)
+        if use_g:
+            loss = loss + gradient_weight * jnp.mean(
+                jnp.sum((_parameter_gradient(net, domain, xg) - gb) ** 2, axis=-1)
+            )
+        return loss
 
     @eqx.filter_jit
     def train_step(net, opt, key):
         idx = jax.random.randint(key, (batch_size,), 0, y_train.shape[0])
-        loss, grads = eqx.filter_value_and_grad(loss_fn)(net, x_train[idx], y_train[idx])
+        jdx = jax.random.randint(
+            jax.random.fold_in(key, 1), (gradient_batch_size if use_g else 1,), 0, g_train.shape[0]
+        )
+        loss, grads = eqx.filter_value_and_grad(loss_fn)(
+            net, x_train[idx], y_train[idx], xg_train[jdx], g_train[jdx]
+        )
         updates, opt = optimiser.update(grads, opt, eqx.filter(net, eqx.is_array))
         return eqx.apply_updates(net, updates), opt, loss
 
@@ -161,10 +207,13 @@ def train_emulator(
         err = jnp.abs(_predict(net, domain, xs) - ys)
         return jnp.sqrt(jnp.mean(err**2)), jnp.max(err)
 
-    def evaluate(net, xs, ys, chunk=65536):
-        parts = [
-            errors(net, xs[i : i + chunk], ys[i : i + chunk]) for i in range(0, len(ys), chunk)
-        ]
+    @eqx.filter_jit
+    def gradient_errors(net, xs, gs):
+        err = jnp.linalg.norm(_parameter_gradient(net, domain, xs) - gs, axis=-1)
+        return jnp.sqrt(jnp.mean(err**2)), jnp.max(err)
+
+    def evaluate(net, xs, ys, chunk=65536, fn=errors):
+        parts = [fn(net, xs[i : i + chunk], ys[i : i + chunk]) for i in range(0, len(ys), chunk)]
         sizes = np.array([min(chunk, len(ys) - i) for i in range(0, len(ys), chunk)])
         rms = float(np.sqrt(np.sum(sizes * np.array([p[0] for p in parts]) ** 2) / sizes.sum()))
         return rms, float(max(p[1] for p in parts))
@@ -175,16 +224,22 @@ def train_emulator(
     best, best_val, stale = state["best"], float(state["best_val"]), int(state["stale"])
     start = time.perf_counter()
     losses = []
-    while step < steps and stale < patience:
+    timed_out = False
+    while step < steps and stale < patience and not timed_out:
         net, opt, loss = train_step(net, opt, jax.random.fold_in(key, step))
         losses.append(loss)
         step += 1
         if step % eval_every == 0 or step == steps:
             val_rms, val_max = evaluate(net, x_val, y_val)
+            score, extra = val_rms, {}
+            if use_g:
+                g_rms, g_max = evaluate(net, xg_val, g_val, 8192, gradient_errors)
+                score = float(np.sqrt(val_rms**2 + gradient_weight * g_rms**2))
+                extra = dict(val_gradient_rms=g_rms, val_gradient_max=g_max, val_score=score)
             train_loss = float(np.mean(np.asarray(losses)))
             losses = []
-            if val_rms < best_val:
-                best, best_val, stale = net, val_rms, 0
+            if score < best_val:
+                best, best_val, stale = net, score, 0
             else:
                 stale += 1
             history.append(
@@ -195,12 +250,20 @@ def train_emulator(
                     val_max=val_max,
                     lr=float(schedule(step)),
                     seconds=time.perf_counter() - start,
+                    **extra,
                 )
             )
             log(
                 f"step {step:6d}  train rms {np.sqrt(train_loss):.2e}  val rms {val_rms:.2e}  "
                 f"val max {val_max:.2e}  lr {float(schedule(step)):.1e}"
+                + (
+                    f"  val grad rms {extra['val_gradient_rms']:.2e} "
+                    f"max {extra['val_gradient_max']:.2e}"
+                    if use_g
+                    else ""
+                )
             )
+            timed_out = deadline is not None and time.monotonic() > deadline
             if checkpoint is not None:
                 state = {
                     "net": net,
@@ -213,8 +276,10 @@ def train_emulator(
                 _save_checkpoint(checkpoint, state, {"settings": settings, "history": history})
     if stale >= patience:
         log(f"early stop at step {step}: no better validation error in {patience} evaluations")
+    if timed_out:
+        log(f"stopped at step {step}: past the deadline")
     refit = None
-    if refit_last_layer:
+    if refit_last_layer and not use_g:  # the refit fits values only
         candidate = _refit_last_layer(best, domain, x_train, y_train)
         before, after = evaluate(best, x_val, y_val), evaluate(candidate, x_val, y_val)
         log(
@@ -236,9 +301,20 @@ def train_emulator(
         "best_val_rms": best_val,
         "validation_sets": int(n_val),
         "steps_done": step,
+        "stopped_by_deadline": timed_out,
         "least_squares_refit": refit,
     }
     return CycleEmulator(best, domain, json.dumps(card)), {"history": history}
+
+
+def _parameter_gradient(net, domain, inputs):
+    """d(v/V)/d(first three parameters) of the network at `inputs (n, 6)`: shape (n, 3)."""
+
+    def one(row):
+        f = lambda p: network_velocity(net, domain, row[0], row[1], p)  # noqa: E731
+        return jax.grad(f)(row[2:])[:3]
+
+    return jax.vmap(one)(inputs)
 
 
 def _refit_last_layer(net: EmulatorNet, domain, xs, ys, chunk: int = 65536, ridge: float = 1e-10):

@@ -19,7 +19,9 @@ from ._emulator import features as features
 from ._emulator import scale_free as scale_free
 from ._emulator_data import PARAMETERS as PARAMETERS
 from ._emulator_data import EmulatorDomain as EmulatorDomain
+from ._emulator_data import generate_layered_training_data as generate_layered_training_data
 from ._emulator_data import generate_training_data as generate_training_data
+from ._emulator_data import layer_solver as layer_solver
 from ._emulator_data import load_training_data as load_training_data
 from ._emulator_data import sobol_parameters as sobol_parameters
 from ._emulator_training import train_emulator as train_emulator

@@ -488,6 +488,28 @@ def test_solver_path_is_cycle_model_and_vmaps():
     )
 
 
+def test_forward_mode_cycle_model_gives_the_reverse_mode_gradient():
+    """`CycleModel(forward_mode=True)`: jacfwd works and equals the default jacrev."""
+    kw = si(np.array([0.3, 0.8, 0.2, 2.0]))
+    r = kw["rheology"]
+    x, t = jnp.array([4e3, 40e3]), jnp.array([0.01, 0.5]) * kw["T"]
+
+    def velocity(log_etas, forward_mode):
+        rheology = Burgers(
+            mu_M=r.mu_M, eta_M=10 ** log_etas[0], mu_K=r.mu_K, eta_K=10 ** log_etas[1]
+        )
+        model = CycleModel(**{**kw, "rheology": rheology}, mesh=SMALL, forward_mode=forward_mode)
+        return model.surface_velocity(x, t) / V
+
+    log_etas = jnp.log10(jnp.array([r.eta_M, r.eta_K]))
+    forward = jax.jacfwd(lambda p: velocity(p, True))(log_etas)
+    reverse = jax.jacrev(lambda p: velocity(p, False))(log_etas)
+    np.testing.assert_allclose(np.asarray(forward), np.asarray(reverse), rtol=1e-6, atol=1e-9)
+    assert np.abs(np.asarray(reverse)).max() > 1e-3  # a test that can fail
+    with pytest.raises(TypeError, match="custom_vjp"):
+        jax.jacfwd(lambda p: velocity(p, False))(log_etas)
+
+
 @pytest.mark.slow  # compiles the solver's eigendecomposition under vmap
 def test_vmap_over_layer_thickness_both_paths(emulator):
     kw = si(np.array([0.3, 0.8, 0.2, 2.0]))

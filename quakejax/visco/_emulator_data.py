@@ -161,6 +161,25 @@ def _atomic_savez(path: pathlib.Path, **arrays) -> None:
     os.replace(tmp, path)
 
 
+def _meta(domain, box, mesh, n_params, n_x, n_t, chunk_size, seed, margin, early_fraction):
+    """The settings of a data run, as `meta.json` records them."""
+    return {
+        "format": 1,
+        "n_params": n_params,
+        "n_x": n_x,
+        "n_t": n_t,
+        "chunk_size": chunk_size,
+        "seed": seed,
+        "margin": margin,
+        "early_fraction": early_fraction,
+        "domain": domain.to_json(),
+        "sampled_box": box.to_json(),
+        "parameters": list(PARAMETERS),
+        "units": "x in D, t in T, v in V; tau = T mu_M / (2 eta)",
+        "mesh": {k: getattr(mesh, k) for k in ("n_x", "n_z", "first", "growth", "quadrature")},
+    }
+
+
 def _write_or_check_meta(directory: pathlib.Path, meta: dict) -> None:
     """Write `meta.json`, or check that the one there has the same settings (a resumed run)."""
     meta = json.loads(json.dumps(meta))  # as it reads back (tuples become lists)
@@ -216,21 +235,7 @@ def generate_training_data(
     box = domain.widened(margin)
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "format": 1,
-        "n_params": n_params,
-        "n_x": n_x,
-        "n_t": n_t,
-        "chunk_size": chunk_size,
-        "seed": seed,
-        "margin": margin,
-        "early_fraction": early_fraction,
-        "domain": domain.to_json(),
-        "sampled_box": box.to_json(),
-        "parameters": list(PARAMETERS),
-        "units": "x in D, t in T, v in V; tau = T mu_M / (2 eta)",
-        "mesh": {k: getattr(mesh, k) for k in ("n_x", "n_z", "first", "growth", "quadrature")},
-    }
+    meta = _meta(domain, box, mesh, n_params, n_x, n_t, chunk_size, seed, margin, early_fraction)
     _write_or_check_meta(directory, meta)
 
     params = sobol_parameters(n_params, box, seed)
@@ -408,24 +413,11 @@ def generate_layered_training_data(
     box = domain.widened(margin)
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "format": 1,
-        "design": "layers",
-        "n_layers": n_layers,
-        "sets_per_layer": sets_per_layer,
-        "n_params": n_layers * sets_per_layer,
-        "n_x": n_x,
-        "n_t": n_t,
-        "chunk_size": sets_per_layer,
-        "seed": seed,
-        "margin": margin,
-        "early_fraction": early_fraction,
-        "domain": domain.to_json(),
-        "sampled_box": box.to_json(),
-        "parameters": list(PARAMETERS),
-        "units": "x in D, t in T, v in V; tau = T mu_M / (2 eta)",
-        "mesh": {k: getattr(mesh, k) for k in ("n_x", "n_z", "first", "growth", "quadrature")},
-    }
+    n_params = n_layers * sets_per_layer
+    meta = _meta(
+        domain, box, mesh, n_params, n_x, n_t, sets_per_layer, seed, margin, early_fraction
+    )
+    meta.update(design="layers", n_layers=n_layers, sets_per_layer=sets_per_layer)
     if gradients:
         meta["gradients"] = "g: d(v/V) / d(" + ", ".join(PARAMETERS[:3]) + ")"
     _write_or_check_meta(directory, meta)

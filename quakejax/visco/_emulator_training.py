@@ -298,7 +298,8 @@ def train_emulator(
     card = {
         "trained_on": "diffrax CycleModel (default AntiplaneMesh) solves, Sobol parameter sets",
         "settings": settings,
-        "best_val_rms": best_val,
+        # With gradients, the score is sqrt(rms_v^2 + gradient_weight rms_g^2) (see above).
+        ("best_val_score" if use_g else "best_val_rms"): best_val,
         "validation_sets": int(n_val),
         "steps_done": step,
         "stopped_by_deadline": timed_out,

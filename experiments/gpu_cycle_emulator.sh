@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Cycle-emulator training data and training on a GPU machine, in one run of about 9 minutes.
+# Cycle-emulator training data and training on a GPU machine, in one run of about 8 minutes.
 #
-#   OUT=gpu_out PYTHON=python3 experiments/gpu_cycle_emulator.sh
+#   OUT=gpu_out PYTHON=python3 PYTHONPATH=$PWD experiments/gpu_cycle_emulator.sh
 #
-# 1. `data --layers`: diffrax CycleModel solves (float64), 32 rheologies per H/D layer solved
+# The defaults are the run that made the shipped weights (an H200, 2026-11-27, 453 s: 8,192
+# sets in 108 s, then 320 s of training); LAYERS, SETS, DATA_SECONDS, TRAIN_SECONDS and WORK
+# (a fresh scratch directory) override them.
+#
+# 1. `data --layers`: diffrax CycleModel solves (float64), SETS rheologies per H/D layer solved
 #    at once (vmapped), layers in random order, for DATA_SECONDS.
 # 2. `pack`: the chunks into files of at most 15 MiB in $OUT (v in float32), to copy back.
 # 3. `train` twice at the same time (two processes sharing the GPU): width 128 and width 256,
@@ -13,14 +17,14 @@
 set -u
 PY=${PYTHON:-python3}
 OUT=${OUT:-gpu_out}
-DATA_SECONDS=${DATA_SECONDS:-270}
-TRAIN_SECONDS=${TRAIN_SECONDS:-190}
+DATA_SECONDS=${DATA_SECONDS:-200}
+TRAIN_SECONDS=${TRAIN_SECONDS:-320}
 WORK=${WORK:-/tmp/cycle_emulator}
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p "$OUT" "$WORK/w"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 t0=$SECONDS
-"$PY" experiments/train_cycle_emulator.py data --data "$WORK/data" --layers "${LAYERS:-128}" \
+"$PY" experiments/train_cycle_emulator.py data --data "$WORK/data" --layers "${LAYERS:-256}" \
     --sets-per-layer "${SETS:-32}" --batch all --seed 11 --time-limit "$DATA_SECONDS" \
     >"$WORK/w/data.log" 2>&1
 echo "data: rc $? in $((SECONDS - t0)) s, $(ls "$WORK"/data/chunk_*.npz | wc -l) layers"

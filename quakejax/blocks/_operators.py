@@ -330,14 +330,14 @@ def _exported(name: str, fn, args):
     import hashlib
     from pathlib import Path
 
+    if EXPORT_DIR is None:
+        return None
     try:
         from jax import export
     except ImportError:  # pragma: no cover - old JAX
         return None
     sig = repr([(np.shape(a), np.result_type(a).name, isinstance(a, float)) for a in args])
     key = hashlib.sha256(f"{name} {sig} {_source_digest()}".encode()).hexdigest()[:32]
-    if EXPORT_DIR is None:
-        return None
     path = Path(EXPORT_DIR) / f"{name}-{key}.jaxexport"
     try:
         if path.is_file():

@@ -131,7 +131,8 @@ def _displacement_kernel(points):
     when every point is concretely on the free surface (z = 0, e.g. GPS stations), else the
     general one.  Traced points (e.g. under `grad` with respect to them) take the general
     kernel, whose z-derivative the surface kernel does not give."""
-    if is_concrete(points) and points.shape[0] and bool(np.all(np.asarray(points)[:, 2] == 0)):
+    # (reduced where the points are, so a GPU sends back one flag, not the points)
+    if is_concrete(points) and points.shape[0] and bool(jnp.all(jnp.asarray(points)[:, 2] == 0)):
         return _hs_displacement_surface
     return _hs_displacement
 

@@ -138,21 +138,33 @@ def solver_velocity(params: np.ndarray, x: np.ndarray, t: np.ndarray, mesh=None)
 
     Solved in the scale-free units `D = T = V = mu_M = layer_mu = 1`.
     """
-    from ._antiplane import CycleModel
-    from ._burgers import Burgers
     from ._mesh import AntiplaneMesh
 
-    log_tau_M, log_tau_K, log_ratio, h = (float(p) for p in params)
-    rheology = Burgers(
-        mu_M=1.0,
-        eta_M=0.5 / 10**log_tau_M,
-        mu_K=10**log_ratio,
-        eta_K=0.5 / 10**log_tau_K,
-    )
-    model = CycleModel(
-        H=h, D=1.0, T=1.0, V=1.0, layer_mu=1.0, rheology=rheology, mesh=mesh or AntiplaneMesh()
-    )
+    groups = [float(p) for p in params]
+    model = _scale_free_model(groups[:3], groups[3], mesh or AntiplaneMesh())
     return np.asarray(model.surface_velocity(x[None, :], t[:, None]))
+
+
+def _scale_free_model(rheology_groups, h, mesh, one=1.0, forward_mode: bool = False):
+    """The `CycleModel` of the groups `(log10 tau_M, log10 tau_K, log10 mu_K/mu_M)` (the first
+    three `PARAMETERS`) and `H/D = h`, in the scale-free units `D = T = V = mu_M = layer_mu = 1`
+    (`one` is that 1, as a Python float or an array of the dtype wanted): with
+    `tau = T mu_M / (2 eta)`, each viscosity is `eta = 0.5 / tau`."""
+    from ._antiplane import CycleModel
+    from ._burgers import Burgers
+
+    p = rheology_groups
+    rheology = Burgers(mu_M=one, eta_M=0.5 / 10 ** p[0], mu_K=10 ** p[2], eta_K=0.5 / 10 ** p[1])
+    return CycleModel(
+        H=h,
+        D=one,
+        T=one,
+        V=one,
+        layer_mu=one,
+        rheology=rheology,
+        mesh=mesh,
+        forward_mode=forward_mode,
+    )
 
 
 def _atomic_savez(path: pathlib.Path, **arrays) -> None:
@@ -305,8 +317,7 @@ def layer_solver(mesh=None, batch: int | None = None, gradients: bool = False):
     import jax
     import jax.numpy as jnp
 
-    from ._antiplane import CycleModel, _modes
-    from ._burgers import Burgers
+    from ._antiplane import _modes
     from ._mesh import AntiplaneMesh
 
     mesh = mesh or AntiplaneMesh()
@@ -320,19 +331,7 @@ def layer_solver(mesh=None, batch: int | None = None, gradients: bool = False):
         it = jnp.repeat(jnp.arange(n_t), n_x)
 
         def velocity(p, xs, ts):
-            rheology = Burgers(
-                mu_M=one_d, eta_M=0.5 / 10 ** p[0], mu_K=10 ** p[2], eta_K=0.5 / 10 ** p[1]
-            )
-            model = CycleModel(
-                H=h,
-                D=one_d,
-                T=one_d,
-                V=one_d,
-                layer_mu=one_d,
-                rheology=rheology,
-                mesh=mesh,
-                forward_mode=gradients,
-            )
+            model = _scale_free_model(p, h, mesh, one_d, forward_mode=gradients)
             v = model.velocity_from_modes(modes, xs, jnp.mod(ts, one_d), ix, it)
             return v.reshape(n_t, n_x)
 

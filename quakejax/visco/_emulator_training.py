@@ -309,7 +309,9 @@ def train_emulator(
 
 
 def _parameter_gradient(net, domain, inputs):
-    """d(v/V)/d(first three parameters) of the network at `inputs (n, 6)`: shape (n, 3)."""
+    """d(v/V)/d(first three parameters) of the network at `inputs (n, 6)`: shape (n, 3), in
+    units of V per unit of log10 of `tau_M`, `tau_K` and `mu_K/mu_M` (the order of
+    `PARAMETERS`), the units of the `g` of `generate_layered_training_data`."""
 
     def one(row):
         f = lambda p: network_velocity(net, domain, row[0], row[1], p)  # noqa: E731

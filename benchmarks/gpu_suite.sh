@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The accelerator figures of the benchmarks, in one run (at most 8 minutes; on an H100 the
-# visco3d step does not finish its grid pass within its limit, the rest takes about 4 minutes).
+# The accelerator figures of the benchmarks, in one run (the step limits add up to 15 minutes; before quakejax
+# picked larger vectorised steps on accelerators the visco3d step did not finish its grid pass
+# within its limit on an H100; on an H200 with them the Landers run took 245 s in all).
 #
 #   PYTHON=python3 OUT=gpu_results QUAKEJAX_DATA=../shared/data benchmarks/gpu_suite.sh
 #
@@ -41,4 +42,4 @@ step emulator 80 "$PY" benchmarks/emulator_speed.py --n-params 4 --n-points 100 
     --gradient-sets 2 --gradient-points 4 --out "$OUT/emulator.json"
 step visco3d_emulator 300 "$PY" benchmarks/visco3d_emulator_speed.py --solver assembly \
     --okada-implementations pallas xla --dtypes float32 float64
-step visco3d_landers 200 "$PY" experiments/visco3d_landers.py --out "$OUT/visco3d_landers.json"
+step visco3d_landers 300 "$PY" experiments/visco3d_landers.py --out "$OUT/visco3d_landers.json"

@@ -382,3 +382,27 @@ def test_kernels_sharded_over_three_host_devices_equal_single_device():
     np.testing.assert_allclose(res["u"], np.asarray(u), rtol=1e-10, atol=1e-18)
     np.testing.assert_allclose(res["s"], np.asarray(s), rtol=1e-10, atol=1e-6)
     np.testing.assert_allclose(res["k"], np.asarray(k), rtol=1e-10, atol=1e-2)
+
+
+def test_step_sizes_change_speed_not_results():
+    """The accelerator's larger vectorised steps (and odd ones that need padding) give the
+    CPU defaults' kernels; bad sizes are errors that name the argument."""
+    from quakejax.visco import eigenstrain_fields
+    from quakejax.visco._relax3d import _STEP_SIZES
+
+    mesh = CuboidMesh.tensor([-10e3, 0.0, 10e3], [-10e3, 10e3], [20e3, 30e3, 45e3])
+    pts = np.array([[1e3 * i, -2e3 * i, -1e3 * (i + 1)] for i in range(7)])
+    strain = np.linspace(-1, 1, 2 * mesh.n * 5).reshape(2, mesh.n, 5) * 1e-6
+    u, s = eigenstrain_fields(pts, mesh, strain, order=4)
+    k = interaction_matrix(mesh, order=4)
+    # Blocks of 3 points x 5 cuboids (both padded); 64 receivers (the accelerator's default,
+    # here all 8 in one step) and 5 averaged pairs per step.
+    u2, s2 = eigenstrain_fields(pts, mesh, strain, order=4, block=3, chunk=5)
+    np.testing.assert_allclose(np.asarray(u2), np.asarray(u), rtol=1e-12, atol=1e-20)
+    np.testing.assert_allclose(np.asarray(s2), np.asarray(s), rtol=1e-12, atol=1e-8)
+    k2 = interaction_matrix(mesh, order=4, block=_STEP_SIZES["rows_block"][1], averaged_block=5)
+    np.testing.assert_allclose(np.asarray(k2), np.asarray(k), rtol=1e-12, atol=1e-4)
+    with pytest.raises(ValueError, match="chunk must be a positive integer"):
+        eigenstrain_fields(pts, mesh, strain, chunk=0)
+    with pytest.raises(ValueError, match="averaged_block must be a positive integer"):
+        interaction_matrix(mesh, averaged_block=-1)

@@ -62,11 +62,62 @@ def test_sum_over_patches_and_chunking(rng):
     fault = _fault(rng, n=7)
     pts = _points(rng, 50)
     u, g = displacement_gradient(fault, pts)
-    u_small, g_small = displacement_gradient(fault, pts, pairs_per_block=64)  # many chunks
+    # 8 points x 2 patches per block: 7 blocks of points, 4 chunks of patches (one padded)
+    u_small, g_small = displacement_gradient(fault, pts, pairs_per_block=16)
     np.testing.assert_allclose(u_small, u, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(g_small, g, rtol=1e-10, atol=1e-17)
     u_sum = sum(np.asarray(displacement_gradient(fault[i], pts)[0]) for i in range(7))
     np.testing.assert_allclose(u, u_sum, rtol=1e-10, atol=1e-15)
+
+
+def test_vertical_formulas_are_skipped_only_when_no_dip_is_vertical(rng):
+    """Without a vertical dip the kernel drops DC3D's vertical-limit formulas (a static
+    choice); the fields are those of the kernel that keeps them."""
+    import jax
+    import jax.numpy as jnp
+
+    from quakejax.okada._fields import (
+        _needs_vertical,
+        _over_devices,
+        _patch_params,
+        _summed_fields,
+        alpha_from,
+    )
+
+    fault = _fault(rng, n=7)
+    pts = _points(rng, 50)
+    assert not _needs_vertical(fault)
+    u, g = displacement_gradient(fault, pts)
+    static = (("pairs_per_block", 2**13), ("tensile", False), ("vertical", True))
+    args = (jnp.asarray(pts), _patch_params(fault), jnp.asarray(alpha_from(0.25)))
+    u_kept, g_kept = _over_devices(_summed_fields, static, *args)
+    np.testing.assert_allclose(u, u_kept, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(g, g_kept, rtol=1e-12, atol=1e-18)
+
+    def with_dip(d):
+        dip = np.asarray(fault.dip).copy()
+        dip[3] = d
+        return qj.FaultModel(
+            fault.centroid, fault.strike, dip, fault.length, fault.width, fault.slip
+        )
+
+    for d, needed in ((90.0, True), (-90.0, True), (90.0 - 5e-5, True), (89.9, False)):
+        assert _needs_vertical(with_dip(d)) is needed, d
+    seen = []  # under jit the dips are not known: the formulas are kept
+    traced = jax.jit(
+        lambda dip: (
+            seen.append(
+                _needs_vertical(
+                    qj.FaultModel(
+                        fault.centroid, fault.strike, dip, fault.length, fault.width, fault.slip
+                    )
+                )
+            )
+            or dip
+        )
+    )
+    traced(jnp.asarray(fault.dip))
+    assert seen == [True]
 
 
 def test_greens_functions_reproduce_forward_model(rng):

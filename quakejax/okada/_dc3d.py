@@ -31,9 +31,17 @@ class _Corner:
 
     Reciprocals of R, R^3, ... are formed once: XLA does not turn divisions into
     multiplications by itself, and divisions dominate the cost of the kernel.
+
+    With `deferred_logs`, the logarithms log(R + xi) and log(R + eta) are left out of the
+    corner's terms (`alx` and `ale` are 0) and their arguments kept (`alx_arg`, `ale_arg`):
+    they enter DC3D's outputs linearly with corner-independent coefficients, so the caller
+    takes one log of the corners' signed product instead of four logs (`_corner_sum`,
+    `_add_deferred_logs`).  `ale_exact` stays available for the dip derivative at a vertical
+    dip (unused, and so never computed, otherwise).
     """
 
-    def __init__(self, xi, et, q, sd, cd, kxi, ket):
+    def __init__(self, xi, et, q, sd, cd, kxi, ket, deferred_logs: bool = False):
+        self.deferred_logs = deferred_logs
         self.xi, self.et, self.q = xi, et, q
         self.xi2, self.et2, self.q2 = xi * xi, et * et, q * q
         self.r2 = self.xi2 + self.et2 + self.q2
@@ -50,8 +58,14 @@ class _Corner:
         # On the negative extension of an edge R + xi (or R + eta) vanishes: DC3D switches to
         # -log(R - xi) and sets X11 = X32 = 0.  The log(eta^2 + q^2) difference between the two
         # forms cancels between the corners of one row, because the switch is made per row.
-        self.alx, self.x11, self.x32 = self._log_terms(r, ir, xi, self.et2 + self.q2, kxi)
-        self.ale, self.y11, self.y32 = self._log_terms(r, ir, et, self.xi2 + self.q2, ket)
+        self.alx_arg, self.x11, self.x32, alx = self._log_terms(r, ir, xi, self.et2 + self.q2, kxi)
+        self.ale_arg, self.y11, self.y32, self.ale_exact = self._log_terms(
+            r, ir, et, self.xi2 + self.q2, ket
+        )
+        if deferred_logs:
+            self.alx = self.ale = 0.0
+        else:
+            self.alx, self.ale = alx, self.ale_exact
         self.ey = sd * ir - y * q * ir3
         self.ez = cd * ir + d * q * ir3
         self.fy = d * ir3 + self.xi2 * self.y32 * sd
@@ -63,16 +77,19 @@ class _Corner:
 
     @staticmethod
     def _log_terms(r, ir, v, rest2, flag):
-        """log(R + v), 1/(R (R + v)) and X32/Y32 with DC3D's switch at R + v ~ 0."""
+        """The argument of DC3D's log(R + v), 1/(R (R + v)), X32/Y32 and the log itself, with
+        DC3D's switch at R + v ~ 0 (there the log is -log(R - v), of argument 1 / (R - v)).
+        Whichever of the argument and the log the caller does not use is never computed."""
         rv = _r_plus(r, v, rest2)
         rmv = r - v  # no cancellation where it is used (v < 0)
-        # One log of whichever form is used (double-where: the unused form never reaches it,
-        # and rmv > 0 wherever flag is set).
+        # Double-where: the unused form never reaches the log or the division, and rmv > 0
+        # wherever flag is set.
+        arg = jnp.where(flag, 1.0 / jnp.where(flag, rmv, 1.0), safe(flag, rv))
         log = jnp.where(flag, -1.0, 1.0) * jnp.log(jnp.where(flag, rmv, safe(flag, rv)))
         inv = ir / safe(flag, rv)  # 1 / (R (R + v))
         v11 = jnp.where(flag, 0.0, inv)
         v32 = jnp.where(flag, 0.0, (r + rv) * inv * inv * ir)
-        return log, v11, v32
+        return arg, v11, v32, log
 
 
 def _r_plus(r, v, rest2):
@@ -188,7 +205,7 @@ def _ub_vertical(c: _Corner, sd, cd):
         -xi * ird2 * (c.q2 * d11 - 0.5),
         -y * ird2 * (c.xi2 * d11 - 0.5),
     )
-    first = _first_order_in_cd(cd, xi, et, q, c.ale, c.y11, sd0)
+    first = _first_order_in_cd(cd, xi, et, q, c.ale_exact, c.y11, sd0)
     return tuple(lim + f for lim, f in zip(limits, first, strict=True))
 
 
@@ -230,20 +247,28 @@ def _ub_slopes(xi, et, q, ale, y11, sd):
     return tuple((a - b) / (2.0 * delta) for a, b in zip(*sides, strict=True))
 
 
-def _ub(c: _Corner, alp, sd, cd, tensile: bool):
-    """Part B (image terms independent of z), Okada 1992 Table 7."""
+def _ub(c: _Corner, alp, sd, cd, tensile: bool, vertical: bool = True):
+    """Part B (image terms independent of z), Okada 1992 Table 7.
+
+    `vertical=False` promises that no dip is vertical (cos(dip) != 0 after DC3D's snapping)
+    and drops the vertical-limit formulas, which `jnp.where` would otherwise evaluate for
+    every pair (about 15% of the kernel's time on a CPU)."""
     alp3 = alp[2]
     xi, et, q, ir, ir3 = c.xi, c.et, c.q, c.ir, c.ir3
     y, d = c.y, c.d
     sdsd, sdcd = sd * sd, sd * cd
     rd, ird, d11, aj2, aj5 = _rd_terms(c, y, d)
-    log_rd = jnp.log(rd)
-    vertical = cd == 0.0
+    c.rd_arg = rd
+    log_rd = 0.0 if c.deferred_logs else jnp.log(rd)
+    is_vertical = cd == 0.0
     general = _ub_general(c, sd, cd, y, ird, d11, log_rd, aj2, aj5)
-    limits = _ub_vertical(c, sd, cd)
-    ai3, ai4, ak1, ak3, aj3, aj6 = (
-        jnp.where(vertical, v, g) for v, g in zip(limits, general, strict=True)
-    )
+    if vertical:
+        limits = _ub_vertical(c, sd, cd)
+        ai3, ai4, ak1, ak3, aj3, aj6 = (
+            jnp.where(is_vertical, v, g) for v, g in zip(limits, general, strict=True)
+        )
+    else:
+        ai3, ai4, ak1, ak3, aj3, aj6 = general
 
     xy = xi * c.y11
     ai1 = -xi * ird * cd - ai4 * sd
@@ -414,31 +439,79 @@ def _extension_flags(xi, et, q):
     return kxi, ket
 
 
-def _corner_sum(xi, et, q, parts):
+def _corner_sum(xi, et, q, parts, log_args=None):
     """Chinnery's signed sum f(1,1) - f(2,1) - f(1,2) + f(2,2) of parts(corner) over corners.
 
     parts returns a pytree of scalars; the corners are unrolled so that the whole pair
-    computation is elementwise and fuses into few loops under vmap.
+    computation is elementwise and fuses into few loops under vmap.  With `log_args`, parts
+    returns (pytree, tuple of positive log arguments a) and this also returns, for each
+    argument, the same signed sum of log(a), formed as the log of the signed product (one log
+    instead of four; two, one per row of corners, in float32, whose range is too short for
+    the product of four).
     """
     kxi, ket = _extension_flags(xi, et, q)
     total = None
+    ratios = []  # per row k, per argument: a(j = k) / a(j != k)
     for k in range(2):
+        row = []
         for j in range(2):
             value = parts(xi[j], et[k], q, kxi[k], ket[j])
+            if log_args:
+                value, args = value
+                row.append(args)
             if total is None:
                 total = value
             else:
                 op = jnp.add if j == k else jnp.subtract
                 total = jax.tree_util.tree_map(op, total, value)
-    return total
+        if log_args:
+            plus, minus = (row[0], row[1]) if k == 0 else (row[1], row[0])
+            ratios.append([a / b for a, b in zip(plus, minus, strict=True)])
+    if not log_args:
+        return total
+    wide = jnp.finfo(jnp.result_type(xi[0])).bits >= 64
+    logs = tuple(
+        jnp.log(r0 * r1) if wide else jnp.log(r0) + jnp.log(r1)
+        for r0, r1 in zip(*ratios, strict=True)
+    )
+    return total, logs
 
 
-def _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+def _add_ua_logs(ua, alp1, l_ale, l_alx, tensile: bool):
+    """Part A's corner-summed log terms (Table 6: alp1 log(R + eta) in the strike row's u_z,
+    alp1 log(R + xi) in the dip row's, minus both in the opening row's u_x and u_y)."""
+    ua[0][2] = ua[0][2] + alp1 * l_ale
+    ua[1][2] = ua[1][2] + alp1 * l_alx
+    if tensile:
+        ua[2][0] = ua[2][0] - alp1 * l_ale
+        ua[2][1] = ua[2][1] - alp1 * l_alx
+    return ua
+
+
+def _add_ub_logs(ub, alp3, sd, cd, l_ale, l_rd, tensile: bool, vertical: bool):
+    """Part B's corner-summed log terms, through I3 = (... - log(R + eta) + sd log(R + d~))
+    / cd^2 (-log(R + eta) / 2 at a vertical dip) and I2 = log(R + d~) + I3 sd (Table 7)."""
+    is_vertical = cd == 0.0
+    icd = 1.0 / safe(is_vertical, cd)
+    ai3 = (sd * l_rd - l_ale) * icd * icd
+    if vertical:
+        ai3 = jnp.where(is_vertical, -0.5 * l_ale, ai3)
+    ai2 = l_rd + ai3 * sd
+    ub[0][2] = ub[0][2] - alp3 * ai2 * sd
+    ub[1][0] = ub[1][0] + alp3 * ai3 * sd * cd
+    if tensile:
+        ub[2][0] = ub[2][0] - alp3 * ai3 * sd * sd
+    return ub
+
+
+def _dc3d_rows(
+    x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True, vertical: bool = True
+):
     """The body of `_dc3d_unit` without any stacking: a list with one list of 12 outputs
     (DC3D's order, not yet divided by 2 pi) per slip type, the singular-point mask and the
     above-surface mask.  Every value is a separate array of the inputs' broadcast shape, so
     this also runs inside a Pallas kernel (`quakejax.okada._pallas`), whose Triton tensors
-    must have power-of-two shapes.
+    must have power-of-two shapes.  `vertical=False`: no dip is vertical (see `_ub`).
     """
     alp = alpha_constants(alpha)
     sd, cd = dip_constants(dip)
@@ -453,18 +526,24 @@ def _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = T
     q_i = safe(singular, q_i)
 
     def real_part(xi_, et_, q_, kx, ke):
-        return _ua(_Corner(xi_, et_, q_, sd, cd, kx, ke), alp, sd, cd, tensile)
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred_logs=True)
+        return _ua(c, alp, sd, cd, tensile), (c.ale_arg, c.alx_arg)
 
     def image_part(xi_, et_, q_, kx, ke):
-        c = _Corner(xi_, et_, q_, sd, cd, kx, ke)
-        return (
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred_logs=True)
+        parts = (
             _ua(c, alp, sd, cd, tensile),
-            _ub(c, alp, sd, cd, tensile),
+            _ub(c, alp, sd, cd, tensile, vertical),
             _uc(c, alp, sd, cd, z, tensile),
         )
+        return parts, (c.ale_arg, c.alx_arg, c.rd_arg)
 
-    real_sum = _corner_sum(xi, et_r, q_r, real_part)
-    ua_i, ub_i, uc_i = _corner_sum(xi, et_i, q_i, image_part)
+    # The log terms are summed over the corners as logs of products (`_corner_sum`).
+    real_sum, (l_ale, l_alx) = _corner_sum(xi, et_r, q_r, real_part, log_args=True)
+    real_sum = _add_ua_logs([list(r) for r in real_sum], alp[0], l_ale, l_alx, tensile)
+    (ua_i, ub_i, uc_i), (l_ale, l_alx, l_rd) = _corner_sum(xi, et_i, q_i, image_part, log_args=True)
+    ua_i = _add_ua_logs([list(r) for r in ua_i], alp[0], l_ale, l_alx, tensile)
+    ub_i = _add_ub_logs([list(r) for r in ub_i], alp[2], sd, cd, l_ale, l_rd, tensile, vertical)
 
     rows = []
     for ua_r, ua, ub, uc in zip(real_sum, ua_i, ub_i, uc_i, strict=True):
@@ -490,13 +569,17 @@ def _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = T
     return rows, singular, above
 
 
-def _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True):
+def _dc3d_unit(
+    x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile: bool = True, vertical: bool = True
+):
     """DC3D for one observation point and unit dislocations.
 
     Returns `(n_types, 12)` outputs in DC3D's order, one row per slip type (strike, dip and,
     if `tensile`, opening), and IRET.  The result is linear in the dislocation.
     """
-    rows, singular, above = _dc3d_rows(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile)
+    rows, singular, above = _dc3d_rows(
+        x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile, vertical
+    )
     unit = jnp.stack([jnp.stack(out) for out in rows]) * (1.0 / TWO_PI)
     unit = jnp.where(singular, 0.0, unit)
     unit = jnp.where(above, jnp.nan, unit)
@@ -545,9 +628,23 @@ def _dc3d_surface_unit(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: boo
     return jnp.stack([jnp.stack(r) for r in rows])
 
 
-def _dc3d_point(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, disl, tensile: bool = True):
+def _dc3d_point(
+    x,
+    y,
+    z,
+    alpha,
+    depth,
+    dip,
+    al1,
+    al2,
+    aw1,
+    aw2,
+    disl,
+    tensile: bool = True,
+    vertical: bool = True,
+):
     """DC3D for one observation point: 12 outputs (DC3D's order) and IRET."""
-    unit, status = _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile)
+    unit, status = _dc3d_unit(x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile, vertical)
     n = unit.shape[0]
     out = disl[0] * unit[0]
     for k in range(1, n):

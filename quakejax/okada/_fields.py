@@ -337,7 +337,9 @@ def stress(
 _SLIP_INDEX = {"strike": 0, "dip": 1, "opening": 2}
 
 
-def _unit_responses(points, params, alpha, components, pairs_per_block, gradient=True):
+def _unit_responses(
+    points, params, alpha, components, pairs_per_block, gradient=True, vertical=True
+):
     """Per-patch responses to unit slip: u (n, 3, m, k) and grad (n, 3, 3, m, k), or u
     alone when not `gradient` (XLA then drops the gradient terms, about half the work)."""
     idx = [_SLIP_INDEX[c] for c in components]
@@ -349,7 +351,9 @@ def _unit_responses(points, params, alpha, components, pairs_per_block, gradient
         hl, hw = patch["half_length"], patch["half_width"]
         # The kernel returns one row per unit slip type (it is linear in the slip).
         rows, _ = _dc3d_unit(
-            x, y, p[2], a, patch["depth"], patch["dip"], -hl, hl, -hw, hw, tensile=2 in idx
+            *(x, y, p[2], a, patch["depth"], patch["dip"], -hl, hl, -hw, hw),
+            tensile=2 in idx,
+            vertical=vertical,
         )
         fields = [_rotate_to_enu(rows[k], patch["sin"], patch["cos"]) for k in idx]
         u = jnp.stack([f[0] for f in fields], axis=-1)
@@ -376,6 +380,7 @@ def _unit_fields(fault, points, nu, mu, lam, components, pairs_per_block, gradie
         ("components", tuple(components)),
         ("pairs_per_block", pairs_per_block),
         ("gradient", gradient),
+        ("vertical", _needs_vertical(fault)),
     )
     return _over_devices(
         _unit_responses, static, points, _patch_params(fault), jnp.asarray(alpha, points.dtype)

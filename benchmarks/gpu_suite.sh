@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The accelerator figures of the benchmarks, in one run (the step limits add up to 15 minutes; before quakejax
+# The accelerator figures of the benchmarks, in one run (the step limits add up to about 16 minutes; before quakejax
 # picked larger vectorised steps on accelerators the visco3d step did not finish its grid pass
 # within its limit on an H100; on an H200 with them the Landers run took 245 s in all).
 #

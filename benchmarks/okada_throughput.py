@@ -149,8 +149,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--pairs-per-block",
         type=int,
-        default=2**15,
-        help="quakejax's pairs_per_block (memory/speed knob)",
+        default=2**13,
+        help="quakejax's pairs_per_block on the CPU (memory/speed knob; default: the library's "
+        "CPU default, quakejax.okada._fields.DEFAULT_PAIRS_PER_BLOCK)",
     )
     p.add_argument(
         "--skip-reference",
@@ -718,6 +719,7 @@ def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
 
     from quakejax.okada._fields import (
         _check_points,
+        _needs_vertical,
         _over_devices,
         _patch_params,
         _summed_fields,
@@ -729,7 +731,11 @@ def core_breakdown(jax, src, points, dtype, device, pairs_per_block, repeats):
         fault, pts = quakejax_inputs(src, points, dt)
         params = _patch_params(fault)
         alpha = jnp.asarray(alpha_from(NU), dt)
-        static = (("pairs_per_block", pairs_per_block), ("tensile", bool(src["slip"][:, 2].any())))
+        static = (
+            ("pairs_per_block", pairs_per_block),
+            ("tensile", bool(src["slip"][:, 2].any())),
+            ("vertical", _needs_vertical(fault)),
+        )
         check = time_calls(lambda: _check_points(pts), repeats, 1, sync=jax.block_until_ready)
         core = time_calls(
             lambda: _over_devices(_summed_fields, static, pts, params, alpha),

@@ -68,6 +68,8 @@ def test_sum_over_patches_and_chunking(rng):
     np.testing.assert_allclose(g_small, g, rtol=1e-10, atol=1e-17)
     u_sum = sum(np.asarray(displacement_gradient(fault[i], pts)[0]) for i in range(7))
     np.testing.assert_allclose(u, u_sum, rtol=1e-10, atol=1e-15)
+    with pytest.raises(ValueError, match="pairs_per_block must be a positive integer"):
+        displacement_gradient(fault, pts, pairs_per_block=0)
 
 
 def test_vertical_formulas_are_skipped_only_when_no_dip_is_vertical(rng):

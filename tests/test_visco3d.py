@@ -395,8 +395,8 @@ def test_step_sizes_change_speed_not_results():
     strain = np.linspace(-1, 1, 2 * mesh.n * 5).reshape(2, mesh.n, 5) * 1e-6
     u, s = eigenstrain_fields(pts, mesh, strain, order=4)
     k = interaction_matrix(mesh, order=4)
-    # Blocks of 3 points x 5 cuboids (both padded); 64 receivers (the accelerator's default,
-    # here all 8 in one step) and 5 averaged pairs per step.
+    # Blocks of 3 points x 5 cuboids (both padded); the accelerator's rows step (256
+    # receivers, here all 8 in one step) and 5 averaged pairs per step.
     u2, s2 = eigenstrain_fields(pts, mesh, strain, order=4, block=3, chunk=5)
     np.testing.assert_allclose(np.asarray(u2), np.asarray(u), rtol=1e-12, atol=1e-20)
     np.testing.assert_allclose(np.asarray(s2), np.asarray(s), rtol=1e-12, atol=1e-8)

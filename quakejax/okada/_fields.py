@@ -28,8 +28,27 @@ from ._dc3d import _dc3d_point, _dc3d_unit
 # inner loop over chunks of patches halves the throughput, so patches are chunked only when
 # there are more than pairs_per_block / 8 of them.
 DEFAULT_PAIRS_PER_BLOCK = 2**13
-# With a single patch XLA's CPU runtime runs blocks below about 2^16 points on one thread.
-SINGLE_PATCH_POINTS_PER_BLOCK = 2**16
+# On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
+# H100 (100 patches x 1e6 points, float32 and float64).
+ACCELERATOR_PAIRS_PER_BLOCK = 2**22
+# With a single patch XLA's CPU runtime runs blocks below about 2^16 points on one thread, so
+# on a CPU a single patch takes this many times pairs_per_block points per block.
+SINGLE_PATCH_FACTOR = 8
+
+
+def default_pairs_per_block() -> int:
+    """`DEFAULT_PAIRS_PER_BLOCK` on a CPU, `ACCELERATOR_PAIRS_PER_BLOCK` on other backends."""
+    return (
+        DEFAULT_PAIRS_PER_BLOCK if jax.default_backend() == "cpu" else ACCELERATOR_PAIRS_PER_BLOCK
+    )
+
+
+def _pairs_per_block(value) -> int:
+    if value is None:
+        return default_pairs_per_block()
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"pairs_per_block must be a positive integer or None, got {value!r}")
+    return int(value)
 
 
 def alpha_from(nu=None, *, mu=None, lam=None):
@@ -130,8 +149,8 @@ def _summed_fields(points, params, alpha, pairs_per_block, tensile, vertical=Tru
     vectorises as well as many.
     """
     n, n_patch = points.shape[0], params["dip"].shape[0]
-    if n_patch == 1:
-        point_block = min(n, max(pairs_per_block, SINGLE_PATCH_POINTS_PER_BLOCK))
+    if n_patch == 1 and jax.default_backend() == "cpu":
+        point_block = min(n, SINGLE_PATCH_FACTOR * pairs_per_block)
     else:
         point_block = min(n, max(8, pairs_per_block // n_patch))
     patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
@@ -264,7 +283,7 @@ def displacement_gradient(
     nu=0.25,
     mu=None,
     lam=None,
-    pairs_per_block: int = DEFAULT_PAIRS_PER_BLOCK,
+    pairs_per_block: int | None = None,
     implementation: str = "xla",
 ) -> tuple[Float[Array, "n 3"], Float[Array, "n 3 3"]]:
     """Displacement and its gradient at `points` due to all patches of `fault`.
@@ -274,7 +293,8 @@ def displacement_gradient(
     - `fault`: the source, ENU metres (see `FaultModel`).
     - `points`: observation points `(n, 3)`, east, north, up in metres, up <= 0.
     - `nu`: Poisson's ratio (default 0.25, i.e. lambda = mu); or give both `mu` and `lam` (Pa).
-    - `pairs_per_block`: point x patch pairs evaluated in one vectorised block (memory knob).
+    - `pairs_per_block`: point x patch pairs evaluated in one vectorised block (a memory and
+      speed knob; None: 2^13 when JAX's default backend is the CPU, 2^22 otherwise).
     - `implementation`: `"xla"` (default) or `"pallas"`, a Pallas/Triton kernel for NVIDIA
       GPUs that keeps each point's sums in registers while it loops over the patches (4.6x
       the XLA path on an H100 in float32; in float64 it gains little and can be slower; see
@@ -297,7 +317,10 @@ def displacement_gradient(
         return jnp.zeros((n, 3), points.dtype), jnp.zeros((n, 3, 3), points.dtype)
     alpha = alpha_from(nu, mu=mu, lam=lam)
     params = _patch_params(fault)
-    static = (("pairs_per_block", pairs_per_block), ("tensile", _needs_tensile(fault)))
+    static = (
+        ("pairs_per_block", _pairs_per_block(pairs_per_block)),
+        ("tensile", _needs_tensile(fault)),
+    )
     fn = _summed_fields
     if implementation == "xla":
         static += (("vertical", _needs_vertical(fault)),)
@@ -378,7 +401,7 @@ def _unit_fields(fault, points, nu, mu, lam, components, pairs_per_block, gradie
     alpha = alpha_from(nu, mu=mu, lam=lam)
     static = (
         ("components", tuple(components)),
-        ("pairs_per_block", pairs_per_block),
+        ("pairs_per_block", _pairs_per_block(pairs_per_block)),
         ("gradient", gradient),
         ("vertical", _needs_vertical(fault)),
     )
@@ -395,7 +418,7 @@ def greens_functions(
     mu=None,
     lam=None,
     components=("strike", "dip"),
-    pairs_per_block: int = DEFAULT_PAIRS_PER_BLOCK,
+    pairs_per_block: int | None = None,
 ) -> tuple[Float[Array, "n 3 m k"], Float[Array, "n 3 3 m k"]]:
     """Green's functions: displacement and gradient at `points` per unit slip on each patch.
 
@@ -416,7 +439,7 @@ def displacement_greens(
     mu=None,
     lam=None,
     components=("strike", "dip"),
-    pairs_per_block: int = DEFAULT_PAIRS_PER_BLOCK,
+    pairs_per_block: int | None = None,
 ) -> Float[Array, "three_n km"]:
     """Design matrix for slip inversion: `(3 n, k m)` with rows (point, ENU component) and
     columns (patch, slip component) -- i.e. `d = G @ slip.reshape(-1)` for slip `(m, k)`,

@@ -36,8 +36,8 @@ class _Corner:
     corner's terms (`alx` and `ale` are 0) and their arguments kept (`alx_arg`, `ale_arg`):
     they enter DC3D's outputs linearly with corner-independent coefficients, so the caller
     takes one log of the corners' signed product instead of four logs (`_corner_sum`,
-    `_add_ua_logs`, `_add_ub_logs`).  `ale_exact` stays available for the dip derivative at a vertical
-    dip (unused, and so never computed, otherwise).
+    `_add_ua_logs`, `_add_ub_logs`).  `ale_exact` stays available for the dip derivative at
+    a vertical dip (unused, and so never computed, otherwise).
     """
 
     def __init__(self, xi, et, q, sd, cd, kxi, ket, deferred_logs: bool = False):

@@ -84,6 +84,17 @@ def is_concrete(*xs) -> bool:
 CPU_COMPILER_OPTIONS = {"xla_llvm_disable_expensive_passes": True}
 
 
+def step_size(value, cpu: int, accelerator: int, arg: str) -> int:
+    """A vectorised step size (a count of points, pairs or cuboids per step): `value`, checked
+    to be a positive integer (the error names the argument `arg`), or, when None, `cpu` or
+    `accelerator` after JAX's default backend."""
+    if value is None:
+        return cpu if jax.default_backend() == "cpu" else accelerator
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{arg} must be a positive integer or None, got {value!r}")
+    return int(value)
+
+
 def backend_jit(fn=None, **jit_kwargs):
     """`jax.jit` that adds `CPU_COMPILER_OPTIONS` when running on the CPU backend."""
     if fn is None:

@@ -19,7 +19,7 @@ from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
 from ..stress._tensor import strain_from_gradient, stress_from_gradient
 from . import _pallas
-from ._common import backend_jit, is_concrete, okada_to_enu
+from ._common import backend_jit, is_concrete, okada_to_enu, step_size
 from ._dc3d import _dc3d_point, _dc3d_unit
 
 # Pairs (points x patches) evaluated together in one vectorised block.  Measured on a 2-core
@@ -36,19 +36,10 @@ ACCELERATOR_PAIRS_PER_BLOCK = 2**22
 SINGLE_PATCH_FACTOR = 8
 
 
-def default_pairs_per_block() -> int:
-    """`DEFAULT_PAIRS_PER_BLOCK` on a CPU, `ACCELERATOR_PAIRS_PER_BLOCK` on other backends."""
-    return (
-        DEFAULT_PAIRS_PER_BLOCK if jax.default_backend() == "cpu" else ACCELERATOR_PAIRS_PER_BLOCK
-    )
-
-
 def _pairs_per_block(value) -> int:
-    if value is None:
-        return default_pairs_per_block()
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"pairs_per_block must be a positive integer or None, got {value!r}")
-    return int(value)
+    """`value`, or `DEFAULT_PAIRS_PER_BLOCK` on a CPU and `ACCELERATOR_PAIRS_PER_BLOCK` on
+    other backends when None."""
+    return step_size(value, DEFAULT_PAIRS_PER_BLOCK, ACCELERATOR_PAIRS_PER_BLOCK, "pairs_per_block")
 
 
 def alpha_from(nu=None, *, mu=None, lam=None):

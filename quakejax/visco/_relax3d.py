@@ -30,7 +30,7 @@ from .._fault import FaultModel
 from .._types import Array, Float
 from ..okada import displacement_gradient as okada_displacement_gradient
 from ..okada import stress as okada_stress
-from ..okada._common import is_concrete
+from ..okada._common import is_concrete, step_size
 from ..okada._fields import _over_devices
 from ..stress._tensor import stress_from_gradient
 from ._cuboid import BASIS_TO_CHANNELS, DEVIATORIC_BASIS, _gauss, _pair_channels, _stress_from_grad
@@ -195,12 +195,7 @@ _STEP_SIZES = {
 
 def _step_size(name: str, value: int | None, arg: str) -> int:
     """`value` (the argument `arg`), or the default for JAX's default backend when None."""
-    if value is not None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{arg} must be a positive integer or None, got {value!r}")
-        return int(value)
-    cpu, accel = _STEP_SIZES[name]
-    return cpu if jax.default_backend() == "cpu" else accel
+    return step_size(value, *_STEP_SIZES[name], arg)
 
 
 def _pair_fields(p, centre, half, alpha, mu, lam, u, w):

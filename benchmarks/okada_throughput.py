@@ -50,10 +50,15 @@ How to run
     .venv/bin/python benchmarks/okada_throughput.py                    # full size, ~1 min
     .venv/bin/python benchmarks/okada_throughput.py --points-scale 0.1 # quick check
 
-`--host-devices N` splits the CPU into N XLA host devices (quakejax shards points over all
-devices of the default backend); it must be set before JAX starts, so this script imports
-JAX only after parsing its arguments.  x64 is enabled here, in `main`; the library itself
-never changes JAX's configuration.
+`--host-devices N` splits the CPU into N XLA host devices (`jax_num_cpu_devices`; quakejax
+shards points over all devices of the default backend).  The default is one per core this
+process may use, the set-up docs/benchmarks.md recommends on a multi-core CPU: quakejax's
+CPU blocks are short and run on one thread each, so one device per core is how it uses the
+cores, as pyrocko uses one OpenMP thread per core.  `--host-devices 1` measures a single
+device.  An `--xla_force_host_platform_device_count` already in XLA_FLAGS is left alone.  The
+setting must come before JAX starts, so this script imports JAX only after parsing its
+arguments.  x64 is enabled here, in `main`; the library itself never changes JAX's
+configuration.
 
 Output: a table, then, as the last line, one JSON object with keys "machine", "backend",
 "dtype" and "cases" (one entry per case and quakejax device/dtype, with "name",
@@ -181,7 +186,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--host-devices",
         type=int,
         default=None,
-        help="number of XLA host (CPU) devices; default: leave XLA_FLAGS alone",
+        help="number of XLA host (CPU) devices (default: one per core available to this "
+        "process, unless XLA_FLAGS sets the count)",
     )
     p.add_argument(
         "--accel-pairs-per-block",
@@ -261,7 +267,7 @@ def print_machine(info: dict) -> None:
     print(f"  devices         {', '.join(info['devices'])}")
     note = "quakejax shards points over all devices of the default backend"
     if info["n_host_devices"] == 1:
-        note += "; 1 host device (set --host-devices / XLA_FLAGS to split the CPU)"
+        note += "; 1 host device (--host-devices N splits the CPU)"
     print(f"  host devices    {info['n_host_devices']}  ({note})")
     if info["xla_flags"]:
         print(f"  XLA_FLAGS       {info['xla_flags']}")
@@ -886,15 +892,21 @@ def run_pallas_configs(jax, args, src, points, dtype, accel):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.host_devices is not None:
-        if "jax" in sys.modules:
-            print("warning: JAX already imported; --host-devices has no effect")
-        flags = os.environ.get("XLA_FLAGS", "")
-        os.environ["XLA_FLAGS"] = (
-            f"{flags} --xla_force_host_platform_device_count={args.host_devices}".strip()
-        )
+    host_devices = args.host_devices
+    if host_devices is None and "xla_force_host_platform_device_count" not in os.environ.get(
+        "XLA_FLAGS", ""
+    ):
+        host_devices = len(os.sched_getaffinity(0))
+    if host_devices is not None and host_devices < 1:
+        raise SystemExit(f"--host-devices must be >= 1, got {host_devices}")
 
     import jax
+
+    if host_devices is not None:
+        try:
+            jax.config.update("jax_num_cpu_devices", host_devices)
+        except RuntimeError as err:  # a backend already started (e.g. imported by a caller)
+            print(f"warning: --host-devices {host_devices} has no effect: {err}")
 
     jax.config.update("jax_enable_x64", True)  # float64 available; dtypes follow the inputs
 

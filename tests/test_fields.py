@@ -72,6 +72,50 @@ def test_sum_over_patches_and_chunking(rng):
         displacement_gradient(fault, pts, pairs_per_block=0)
 
 
+def test_cpu_point_block_avoids_cache_aliasing():
+    """Block lengths: near-equal blocks, at most 7 points over the limit, and arrays spanning
+    an odd number of 64-byte lines where one exists (16 f64 patches: 128 bytes per point,
+    so the fewest factors of 2)."""
+    from quakejax.okada._fields import _cpu_point_block
+
+    for n, limit, patches, itemsize in [
+        (10**6, 1000, 1, 8),
+        (4096, 1024, 1, 8),
+        (10**4, 81, 100, 8),
+        (2150, 44, 186, 8),
+        (1024, 1000, 16, 4),
+        (25_000, 512, 16, 8),
+        (400, 8, 1000, 8),
+        (5, 1000, 1, 8),
+    ]:
+        block = _cpu_point_block(n, limit, patches, itemsize)
+        n_blocks = -(-n // block)
+        assert block <= max(limit, -(-n // -(-n // limit))) + 7
+        assert n_blocks <= -(-n // limit)
+        lines = -(-patches * block * itemsize // 64)
+        if block >= 32 and (patches * itemsize) % 128:
+            assert lines % 2 == 1, (n, limit, patches, itemsize, block)
+        elif block >= 32:
+            assert lines % 4 == 2, (n, limit, patches, itemsize, block)
+    assert _cpu_point_block(400, 8, 1000, 8) == 8  # short axes keep the vector width
+
+
+@pytest.mark.parametrize("n_patches", [1, 7])
+def test_short_cpu_point_blocks_equal_one_block(rng, monkeypatch, n_patches):
+    """On a CPU blocks hold at most CPU_POINT_BLOCK points (the last one padded); lifting
+    the limit evaluates all points in one block, with the same result."""
+    from quakejax.okada import _fields
+
+    fault = _fault(rng, n=n_patches)
+    pts = _points(rng, 2 * _fields.CPU_POINT_BLOCK + 37)
+    u, g = displacement_gradient(fault, pts)
+    monkeypatch.setattr(_fields, "CPU_POINT_BLOCK", 10**9)
+    u_one, g_one = displacement_gradient(fault, pts)
+    # Rounding differs with the vector layout: compare to 1e-12 of the largest value.
+    np.testing.assert_allclose(u, u_one, rtol=1e-10, atol=1e-12 * np.abs(u_one).max())
+    np.testing.assert_allclose(g, g_one, rtol=1e-10, atol=1e-12 * np.abs(g_one).max())
+
+
 def test_vertical_formulas_are_skipped_only_when_no_dip_is_vertical(rng):
     """Without a vertical dip the kernel drops DC3D's vertical-limit formulas (a static
     choice); the fields are those of the kernel that keeps them."""

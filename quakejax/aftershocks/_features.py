@@ -13,7 +13,13 @@ from jax.sharding import PartitionSpec as P
 
 from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
-from ..okada._fields import _check_points, _patch_params, _summed_fields, alpha_from
+from ..okada._fields import (
+    CPU_POINT_BLOCK,
+    _check_points,
+    _patch_params,
+    _summed_fields,
+    alpha_from,
+)
 from ..stress import (
     coulomb_stress_change,
     deviatoric,
@@ -40,7 +46,8 @@ def _block_function(tensile: bool, n_devices: int):
 
     def block(points, params, alpha):
         ppb = POINTS_PER_BLOCK * PATCHES_PER_BLOCK
-        return _summed_fields(points, params, alpha, ppb, tensile)[1]
+        cap = CPU_POINT_BLOCK if jax.default_backend() == "cpu" else None
+        return _summed_fields(points, params, alpha, ppb, tensile, max_point_block=cap)[1]
 
     if n_devices > 1:
         mesh = Mesh(np.array(jax.devices()[:n_devices]), ("points",))

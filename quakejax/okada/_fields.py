@@ -31,9 +31,15 @@ DEFAULT_PAIRS_PER_BLOCK = 2**13
 # On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
 # H100 (100 patches x 1e6 points, float32 and float64).
 ACCELERATOR_PAIRS_PER_BLOCK = 2**22
-# With a single patch XLA's CPU runtime runs blocks below about 2^16 points on one thread, so
-# on a CPU a single patch takes this many times pairs_per_block points per block.
-SINGLE_PATCH_FACTOR = 8
+# On a CPU a block holds at most about this many points, and an odd number of them.  XLA's
+# CPU loops run at half speed or less when a block's arrays are a multiple of 4 KiB long
+# (a power-of-two number of pairs): its many intermediate arrays then fall on the same
+# L1-cache sets.  Measured on one core of the 2-core CPU (float64, 2026-11-27), one patch:
+# 1.75 M pairs/s with 1,000 points per block against 0.89 M with 1,024, 0.86 M with 512,
+# 0.83 M with 2,048 and 0.89 M with 8,191 (too large for the caches).  Such blocks run on one
+# thread; a multi-core CPU is used through several XLA host devices (`jax_num_cpu_devices`),
+# over which the points are sharded.
+CPU_POINT_BLOCK = 1000
 
 
 def _pairs_per_block(value) -> int:
@@ -133,18 +139,44 @@ def _blocks(points, block):
     return points.reshape(n_blocks, block, 3)
 
 
-def _summed_fields(points, params, alpha, pairs_per_block, tensile, vertical=True):
+def _cpu_point_block(n: int, limit: int, patches: int, itemsize: int) -> int:
+    """Points per block on a CPU: at most about `limit`, in near-equal blocks (little
+    padding).  From 32 points up, the first of the next 8 counts for which a block's arrays
+    (`patches` x points x `itemsize` bytes) span an odd number of 64-byte cache lines (or
+    the fewest factors of 2 in that number), so that XLA's many intermediate arrays do not
+    fall on the same L1-cache sets (see `CPU_POINT_BLOCK`).  Shorter point axes stay as they
+    are: there a length off the vector width costs more (1,000 patches x 9 points per block
+    ran at 0.75 M pairs/s on one core, x 8 at 1.8 M)."""
+    n_blocks = math.ceil(max(n, 1) / limit)
+    block = math.ceil(n / n_blocks)
+    if block < 32:
+        return block
+
+    def twos(b):  # times 2 divides the number of cache lines: 0 is best
+        lines = math.ceil(patches * b * itemsize / 64)
+        return (lines & -lines).bit_length() - 1
+
+    # When patches x itemsize is a multiple of 128 bytes no count is odd; take the fewest 2s.
+    return min(range(block, block + 8), key=twos)
+
+
+def _summed_fields(
+    points, params, alpha, pairs_per_block, tensile, vertical=True, max_point_block=None
+):
     """u (n, 3) and grad (n, 3, 3) summed over all patches, chunked in both directions.
 
     Within a block the point index is the minor (vectorised) axis, so that a single patch
-    vectorises as well as many.
+    vectorises as well as many.  A block holds at most `max_point_block` points (None: no
+    limit beyond `pairs_per_block`).
     """
     n, n_patch = points.shape[0], params["dip"].shape[0]
-    if n_patch == 1 and jax.default_backend() == "cpu":
-        point_block = min(n, SINGLE_PATCH_FACTOR * pairs_per_block)
-    else:
-        point_block = min(n, max(8, pairs_per_block // n_patch))
+    point_block = max(8, pairs_per_block // n_patch)
+    if max_point_block is not None:
+        point_block = min(point_block, max_point_block)
     patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
+    if max_point_block is not None:
+        point_block = _cpu_point_block(n, point_block, patch_chunk, points.dtype.itemsize)
+    point_block = min(n, point_block)
     n_chunks = math.ceil(n_patch / patch_chunk)
     params = _pad_patches(params, n_chunks, patch_chunk)
     chunked = jax.tree_util.tree_map(
@@ -285,7 +317,10 @@ def displacement_gradient(
     - `points`: observation points `(n, 3)`, east, north, up in metres, up <= 0.
     - `nu`: Poisson's ratio (default 0.25, i.e. lambda = mu); or give both `mu` and `lam` (Pa).
     - `pairs_per_block`: point x patch pairs evaluated in one vectorised block (a memory and
-      speed knob; None: 2^13 when JAX's default backend is the CPU, 2^22 otherwise).
+      speed knob; None: 2^13 when JAX's default backend is the CPU, 2^22 otherwise).  On a
+      CPU a block holds at most about `CPU_POINT_BLOCK` (1,000) points, an odd number, and
+      runs on one thread: to use several cores, make one XLA host device per core
+      (`jax_num_cpu_devices`), over which the points are sharded.
     - `implementation`: `"xla"` (default) or `"pallas"`, a Pallas/Triton kernel for NVIDIA
       GPUs that keeps each point's sums in registers while it loops over the patches (4.6x
       the XLA path on an H100 in float32; in float64 it gains little and can be slower; see
@@ -314,7 +349,11 @@ def displacement_gradient(
     )
     fn = _summed_fields
     if implementation == "xla":
-        static += (("vertical", _needs_vertical(fault)),)
+        cpu = jax.default_backend() == "cpu"
+        static += (
+            ("vertical", _needs_vertical(fault)),
+            ("max_point_block", CPU_POINT_BLOCK if cpu else None),
+        )
     if implementation == "pallas":
         _pallas.prepare()
         fn = _summed_fields_pallas

@@ -31,8 +31,8 @@ DEFAULT_PAIRS_PER_BLOCK = 2**13
 # On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
 # H100 (100 patches x 1e6 points, float32 and float64).
 ACCELERATOR_PAIRS_PER_BLOCK = 2**22
-# On a CPU a block holds at most about this many points, and an odd number of them.  XLA's
-# CPU loops run at half speed or less when a block's arrays are a multiple of 4 KiB long
+# On a CPU a block holds at most about this many points (`_cpu_point_block`).  XLA's CPU
+# loops run at half speed or less when a block's arrays are a multiple of 4 KiB long
 # (a power-of-two number of pairs): its many intermediate arrays then fall on the same
 # L1-cache sets.  Measured on one core of the 2-core CPU (float64, 2026-11-27), one patch:
 # 1.75 M pairs/s with 1,000 points per block against 0.89 M with 1,024, 0.86 M with 512,
@@ -166,8 +166,9 @@ def _summed_fields(
     """u (n, 3) and grad (n, 3, 3) summed over all patches, chunked in both directions.
 
     Within a block the point index is the minor (vectorised) axis, so that a single patch
-    vectorises as well as many.  A block holds at most `max_point_block` points (None: no
-    limit beyond `pairs_per_block`).
+    vectorises as well as many.  With `max_point_block` (CPUs), a block holds at most about
+    that many points, a count chosen by `_cpu_point_block` (None: `pairs_per_block` alone
+    sets the block).
     """
     n, n_patch = points.shape[0], params["dip"].shape[0]
     point_block = max(8, pairs_per_block // n_patch)
@@ -318,9 +319,9 @@ def displacement_gradient(
     - `nu`: Poisson's ratio (default 0.25, i.e. lambda = mu); or give both `mu` and `lam` (Pa).
     - `pairs_per_block`: point x patch pairs evaluated in one vectorised block (a memory and
       speed knob; None: 2^13 when JAX's default backend is the CPU, 2^22 otherwise).  On a
-      CPU a block holds at most about `CPU_POINT_BLOCK` (1,000) points, an odd number, and
-      runs on one thread: to use several cores, make one XLA host device per core
-      (`jax_num_cpu_devices`), over which the points are sharded.
+      CPU a block holds at most about `CPU_POINT_BLOCK` (1,000) points, a count chosen to
+      avoid cache aliasing, and runs on one thread: to use several cores, make one XLA host
+      device per core (`jax_num_cpu_devices`), over which the points are sharded.
     - `implementation`: `"xla"` (default) or `"pallas"`, a Pallas/Triton kernel for NVIDIA
       GPUs that keeps each point's sums in registers while it loops over the patches (4.6x
       the XLA path on an H100 in float32; in float64 it gains little and can be slower; see
@@ -398,6 +399,10 @@ def _unit_responses(
     idx = [_SLIP_INDEX[c] for c in components]
     n_patch = params["dip"].shape[0]
     batch = max(1, pairs_per_block // max(1, n_patch))
+    if jax.default_backend() == "cpu":
+        # Block lengths off multiples of 4 KiB (64 patches x 20,000 points, one core: 1.2 M
+        # pairs/s with 129 points per step against 0.83 M with 128).
+        batch = _cpu_point_block(points.shape[0], batch, n_patch, points.dtype.itemsize)
 
     def unit(p, patch, a):
         x, y = _okada_coords(p, patch)

@@ -90,7 +90,7 @@ def test_cpu_point_block_avoids_cache_aliasing():
     ]:
         block = _cpu_point_block(n, limit, patches, itemsize)
         n_blocks = -(-n // block)
-        assert block <= max(limit, -(-n // -(-n // limit))) + 7
+        assert block <= limit + 7
         assert n_blocks <= -(-n // limit)
         lines = -(-patches * block * itemsize // 64)
         if block >= 32 and (patches * itemsize) % 128:

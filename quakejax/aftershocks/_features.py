@@ -14,8 +14,8 @@ from jax.sharding import PartitionSpec as P
 from .._fault import FaultModel
 from .._types import Array, ArrayLike, Float
 from ..okada._fields import (
-    CPU_POINT_BLOCK,
     _check_points,
+    _max_point_block,
     _patch_params,
     _summed_fields,
     alpha_from,
@@ -46,7 +46,7 @@ def _block_function(tensile: bool, n_devices: int):
 
     def block(points, params, alpha):
         ppb = POINTS_PER_BLOCK * PATCHES_PER_BLOCK
-        cap = CPU_POINT_BLOCK if jax.default_backend() == "cpu" else None
+        cap = _max_point_block()
         return _summed_fields(points, params, alpha, ppb, tensile, max_point_block=cap)[1]
 
     if n_devices > 1:

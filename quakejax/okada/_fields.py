@@ -139,6 +139,12 @@ def _blocks(points, block):
     return points.reshape(n_blocks, block, 3)
 
 
+def _max_point_block() -> int | None:
+    """The point limit of a block: `CPU_POINT_BLOCK` when JAX's default backend is the CPU,
+    None (no limit) on accelerators."""
+    return CPU_POINT_BLOCK if jax.default_backend() == "cpu" else None
+
+
 def _cpu_point_block(n: int, limit: int, patches: int, itemsize: int) -> int:
     """Points per block on a CPU: at most about `limit`, in near-equal blocks (little
     padding).  From 32 points up, the first of the next 8 counts for which a block's arrays
@@ -350,10 +356,9 @@ def displacement_gradient(
     )
     fn = _summed_fields
     if implementation == "xla":
-        cpu = jax.default_backend() == "cpu"
         static += (
             ("vertical", _needs_vertical(fault)),
-            ("max_point_block", CPU_POINT_BLOCK if cpu else None),
+            ("max_point_block", _max_point_block()),
         )
     if implementation == "pallas":
         _pallas.prepare()
@@ -399,7 +404,7 @@ def _unit_responses(
     idx = [_SLIP_INDEX[c] for c in components]
     n_patch = params["dip"].shape[0]
     batch = max(1, pairs_per_block // max(1, n_patch))
-    if jax.default_backend() == "cpu":
+    if _max_point_block() is not None:
         # Block lengths off multiples of 4 KiB (64 patches x 20,000 points, one core: 1.2 M
         # pairs/s with 129 points per step against 0.83 M with 128).
         batch = _cpu_point_block(points.shape[0], batch, n_patch, points.dtype.itemsize)

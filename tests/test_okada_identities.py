@@ -143,3 +143,31 @@ def test_surface_only_kernel_equals_dc3d_at_z0(rng, dip):
     surf = jax.vmap(lambda p: _dc3d_surface_unit(p[0], p[1], alpha, depth, dip, *al, *aw))(xy)
     full = jax.vmap(lambda p: _dc3d_unit(p[0], p[1], 0.0, alpha, depth, dip, *al, *aw)[0])(xy)
     np.testing.assert_allclose(surf, full[..., :3], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dip", [40.0, 90.0])
+def test_point_kernel_equals_unit_rows_combined(rng, dip):
+    """`_dc3d_point` combines the slip types output by output before stacking (fewer XLA
+    loops); it must equal the per-type rows of `_dc3d_unit` combined afterwards, with the
+    same zeros on a fault edge, NaN above the surface and the same status, under jit."""
+    from quakejax.okada._dc3d import _dc3d_unit
+
+    al, aw, depth = (-2.0, 3.0), (-1.5, 2.0), 5.0
+    sd, cd = np.sin(np.deg2rad(dip)), np.cos(np.deg2rad(dip))
+    edge = [3.0, 2.0 * cd, -depth + 2.0 * sd]  # on the top edge of the fault
+    obs = np.r_[_points(rng, 64), _points(rng, 8, surface=True), [edge, [1.0, 1.0, 0.5]]]
+    disl = (0.3, -1.2, 0.5)
+
+    def point(p):
+        return _dc3d_point(p[0], p[1], p[2], ALPHA, depth, dip, *al, *aw, disl)
+
+    def combined(p):
+        unit, status = _dc3d_unit(p[0], p[1], p[2], ALPHA, depth, dip, *al, *aw)
+        return sum(d * row for d, row in zip(disl, unit, strict=True)), status
+
+    out, status = jax.jit(jax.vmap(point))(obs)
+    ref, ref_status = jax.jit(jax.vmap(combined))(obs)
+    np.testing.assert_array_equal(status, ref_status)
+    assert status[-2] == 1 and status[-1] == 2
+    np.testing.assert_allclose(out, ref, rtol=1e-13, atol=1e-15 * np.nanmax(np.abs(ref)))
+    assert np.all(out[-2] == 0.0) and np.all(np.isnan(out[-1]))

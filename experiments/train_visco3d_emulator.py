@@ -2,6 +2,8 @@
 
     python experiments/visco3d_emulator_data.py          # the solver's data, ~20 min
     python experiments/train_visco3d_emulator.py [--steps 20000] [--no-save]
+        [--relative-weight 0.1 --relative-floor 0.05] [--weights PATH] [--out FILE]
+    python experiments/train_visco3d_emulator.py --evaluate quakejax/visco/weights/relaxation3d
 
 Data: `visco3d_emulator_data.py`'s files, one per earthquake: the 3D Burgers solver's
 relaxation stress at 3,000 random DeVries cells, for 9 rheologies (the default and 8 Halton
@@ -17,7 +19,12 @@ Test on the held-out events, against the solver:
   mean), and the correlation of the emulated and solved von Mises change;
 - on the full grid of each held-out event, with the default rheology: ROC AUC of the
   time-averaged von Mises stress from the emulator and from the solver (the cached columns of
-  `aftershocks_timedependent.py`), pooled and per event.
+  `aftershocks_timedependent.py`), pooled and per event, and the median relative change of
+  that von Mises stress from t = 0 (solver against emulator: the weakly stressed cells).
+
+Loss: the squared Frobenius error relative to each event's and rheology's 99th-percentile
+relaxation stress, plus `--relative-weight` times the error relative to the local relaxation
+stress, with a floor of `--relative-floor` times that 99th percentile.
 
 Writes `quakejax/visco/weights/relaxation3d.{eqx,json}` (unless `--no-save`) and
 `experiments/results/visco3d_emulator.json`; the last line printed is a JSON summary.
@@ -140,7 +147,8 @@ def train(emu, events, train_names, val_names, args):
         sq = jnp.sum(wts * diff**2, axis=-1)  # (B, K)
         loss = jnp.mean(sq / scale[:, None] ** 2)
         if args.relative_weight > 0:  # error relative to the local relaxation stress
-            local = jnp.sum(wts * target**2, axis=-1) + (0.05 * scale[:, None]) ** 2
+            floor = args.relative_floor * scale[:, None]
+            local = jnp.sum(wts * target**2, axis=-1) + floor**2
             loss = loss + args.relative_weight * jnp.mean(sq / local)
         return loss
 
@@ -275,6 +283,10 @@ def grid_auc(emu, name, e, cache):
         "auc_t0": float(roc_auc(vm["t0"], y)),
         "window_mean_error_median": float(np.median(err)),
         "window_mean_error_max": float(err.max()),
+        "von_mises_change_median_solver": float(np.median((vm["solver"] - vm["t0"]) / vm["t0"])),
+        "von_mises_change_median_emulator": float(
+            np.median((vm["emulator"] - vm["t0"]) / vm["t0"])
+        ),
         "emulator_wall_s": wall,
     }, (vm, y)
 
@@ -300,9 +312,26 @@ def main(argv=None):
         "--relative-weight",
         type=float,
         default=0.1,
-        help="weight of a loss term relative to the local relaxation stress (floor 5%% of max)",
+        help="weight of a loss term relative to the local relaxation stress",
+    )
+    ap.add_argument(
+        "--relative-floor",
+        type=float,
+        default=0.05,
+        help="floor of that local stress, as a fraction of the event's 99th-percentile scale",
+    )
+    ap.add_argument(
+        "--weights",
+        default=None,
+        help="where to save the weights (default quakejax/visco/weights/relaxation3d)",
     )
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument(
+        "--evaluate",
+        default=None,
+        metavar="WEIGHTS",
+        help="skip training: test saved weights (a path without suffix) on the same split",
+    )
     ap.add_argument("--out", default=str(REPO / "experiments/results/visco3d_emulator.json"))
     args = ap.parse_args(argv)
 
@@ -315,7 +344,11 @@ def main(argv=None):
     val = [n for n in names if n.startswith(tuple(args.validation))]
     trn = [n for n in names if n not in held and n not in val]
     print(f"train {len(trn)}, validation {val}, held out {held}", flush=True)
-    emu, history, train_s = train(emu, events, trn, val, args)
+    if args.evaluate:
+        emu, history, train_s = RelaxationEmulator3D.load(args.evaluate), [], 0.0
+        args.no_save = True
+    else:
+        emu, history, train_s = train(emu, events, trn, val, args)
 
     import pandas as pd
 
@@ -371,13 +404,21 @@ def main(argv=None):
             np.median([r["time_averaged_von_mises_rel_error"]["median"] for r in h])
         ),
         "von_mises_change_corr_min": float(min(r["von_mises_change_corr_min"] for r in h)),
+        # the weak-cell check: median relative change of time-averaged von Mises stress over
+        # each held-out event's full grid (default rheology), solver and emulator
+        **{
+            f"grid_von_mises_change_median_{k}": float(
+                np.median([r["grid"][f"von_mises_change_median_{k}"] for r in h])
+            )
+            for k in ("solver", "emulator")
+        },
     }
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     if not args.no_save:
         emu.save(
-            WEIGHTS_DIR / "relaxation3d",
+            pathlib.Path(args.weights) if args.weights else WEIGHTS_DIR / "relaxation3d",
             train=trn,
             validation=val,
             held_out=held,

@@ -335,9 +335,12 @@ def main(argv=None):
     ap.add_argument("--out", default=str(REPO / "experiments/results/visco3d_emulator.json"))
     args = ap.parse_args(argv)
 
-    emu = RelaxationEmulator3D.init(
-        jax.random.PRNGKey(args.seed), width=args.width, depth=args.depth
-    )
+    if args.evaluate:  # its own probe layout gives the probe stresses
+        emu = RelaxationEmulator3D.load(args.evaluate)
+    else:
+        emu = RelaxationEmulator3D.init(
+            jax.random.PRNGKey(args.seed), width=args.width, depth=args.depth
+        )
     events = load_events(args, emu)
     names = sorted(events)
     held = [n for n in names if n.startswith(tuple(args.held_out))]
@@ -345,8 +348,7 @@ def main(argv=None):
     trn = [n for n in names if n not in held and n not in val]
     print(f"train {len(trn)}, validation {val}, held out {held}", flush=True)
     if args.evaluate:
-        emu, history, train_s = RelaxationEmulator3D.load(args.evaluate), [], 0.0
-        args.no_save = True
+        history, train_s = [], 0.0
     else:
         emu, history, train_s = train(emu, events, trn, val, args)
 
@@ -416,7 +418,7 @@ def main(argv=None):
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
-    if not args.no_save:
+    if not (args.no_save or args.evaluate):
         emu.save(
             pathlib.Path(args.weights) if args.weights else WEIGHTS_DIR / "relaxation3d",
             train=trn,

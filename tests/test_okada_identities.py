@@ -149,7 +149,10 @@ def test_surface_only_kernel_equals_dc3d_at_z0(rng, dip):
 def test_point_kernel_equals_unit_rows_combined(rng, dip):
     """`_dc3d_point` combines the slip types output by output before stacking (fewer XLA
     loops); it must equal the per-type rows of `_dc3d_unit` combined afterwards, with the
-    same zeros on a fault edge, NaN above the surface and the same status, under jit."""
+    same zeros on a fault edge, NaN above the surface and the same status, under jit.  Both
+    paths are live (`_dc3d_unit` serves the Green's functions); their values are checked
+    against pyrocko, okada-wrapper and Okada's Table 2 elsewhere."""
+    from quakejax.okada._common import STATUS_ABOVE_SURFACE, STATUS_SINGULAR
     from quakejax.okada._dc3d import _dc3d_unit
 
     al, aw, depth = (-2.0, 3.0), (-1.5, 2.0), 5.0
@@ -168,6 +171,6 @@ def test_point_kernel_equals_unit_rows_combined(rng, dip):
     out, status = jax.jit(jax.vmap(point))(obs)
     ref, ref_status = jax.jit(jax.vmap(combined))(obs)
     np.testing.assert_array_equal(status, ref_status)
-    assert status[-2] == 1 and status[-1] == 2
+    assert status[-2] == STATUS_SINGULAR and status[-1] == STATUS_ABOVE_SURFACE
     np.testing.assert_allclose(out, ref, rtol=1e-13, atol=1e-15 * np.nanmax(np.abs(ref)))
     assert np.all(out[-2] == 0.0) and np.all(np.isnan(out[-1]))

@@ -137,8 +137,9 @@ def test_vertical_formulas_are_skipped_only_when_no_dip_is_vertical(rng):
     static = (("pairs_per_block", 2**13), ("tensile", False), ("vertical", True))
     args = (jnp.asarray(pts), _patch_params(fault), jnp.asarray(alpha_from(0.25)))
     u_kept, g_kept = _over_devices(_summed_fields, static, *args)
-    np.testing.assert_allclose(u, u_kept, rtol=1e-12, atol=1e-16)
-    np.testing.assert_allclose(g, g_kept, rtol=1e-12, atol=1e-18)
+    # Two compiled kernels round differently: compare to 1e-13 of the largest value.
+    np.testing.assert_allclose(u, u_kept, rtol=1e-12, atol=1e-13 * np.abs(u_kept).max())
+    np.testing.assert_allclose(g, g_kept, rtol=1e-12, atol=1e-13 * np.abs(g_kept).max())
 
     def with_dip(d):
         dip = np.asarray(fault.dip).copy()

@@ -174,3 +174,31 @@ def test_point_kernel_equals_unit_rows_combined(rng, dip):
     assert status[-2] == STATUS_SINGULAR and status[-1] == STATUS_ABOVE_SURFACE
     np.testing.assert_allclose(out, ref, rtol=1e-13, atol=1e-15 * np.nanmax(np.abs(ref)))
     assert np.all(out[-2] == 0.0) and np.all(np.isnan(out[-1]))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_signed_angle_sum_equals_the_sum_of_arctangents(rng, dtype):
+    """The kernel sums DC3D's corner arctangents as one angle of a complex product
+    (`_signed_angle_sum`), correcting the principal angle by 2 pi where the sum leaves
+    (-pi, pi].  Against numpy's four arctangents, on vectors drawn so that every branch
+    occurs: both rows' differences large and of one sign (sums beyond +-pi), mixed signs,
+    angles near +-pi/2, tiny and huge magnitudes, and the (1, 0) vector of unused terms."""
+    from quakejax.okada._dc3d import _signed_angle_sum
+
+    n = 4000
+    ang = rng.uniform(-0.5, 0.5, size=(4, n)) * np.pi * (1.0 - 1e-6)
+    ang[:, :500] = np.array([[1.5], [-1.5], [1.4], [-1.45]]) + rng.normal(0, 0.05, (4, 500))
+    ang[:, 500:1000] = -ang[:, :500]
+    ang = np.clip(ang, -0.4999 * np.pi, 0.4999 * np.pi)  # x > 0, as for the kernel's vectors
+    ang[:, 1000:1100] = 0.0  # unused terms
+    mag = 10.0 ** rng.uniform(-6.0, 6.0, size=(4, n))
+    mag[:, 1000:1100] = 1.0
+    x, y = mag * np.cos(ang), mag * np.sin(ang)
+    ang = np.arctan2(y, x)  # the angles the vectors really have
+    expected = (ang[0] - ang[1]) + (ang[2] - ang[3])
+    assert (np.abs(expected) > np.pi).sum() > 500  # the wrap is exercised
+    vec = [(jnp.asarray(x[i], dtype), jnp.asarray(y[i], dtype)) for i in range(4)]
+    got = jax.jit(_signed_angle_sum, static_argnums=4)(*vec, dtype == jnp.float32)
+    assert got.dtype == dtype
+    tol = 2e-5 if dtype == jnp.float32 else 1e-13
+    np.testing.assert_allclose(np.asarray(got, np.float64), expected, rtol=0, atol=tol)

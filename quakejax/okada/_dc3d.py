@@ -32,16 +32,20 @@ class _Corner:
     Reciprocals of R, R^3, ... are formed once: XLA does not turn divisions into
     multiplications by itself, and divisions dominate the cost of the kernel.
 
-    With `deferred_logs`, the logarithms log(R + xi) and log(R + eta) are left out of the
+    With `deferred`, the logarithms log(R + xi) and log(R + eta) are left out of the
     corner's terms (`alx` and `ale` are 0) and their arguments kept (`alx_arg`, `ale_arg`):
     they enter DC3D's outputs linearly with corner-independent coefficients, so the caller
     takes one log of the corners' signed product instead of four logs (`_corner_sum`,
     `_add_ua_logs`, `_add_ub_logs`).  `ale_exact` stays available for the dip derivative at
-    a vertical dip (unused, and so never computed, otherwise).
+    a vertical dip (unused, and so never computed, otherwise).  The arctangents (TT, and the
+    one in part B's I4) are deferred the same way: the corner keeps a plane vector whose
+    angle is the arctangent (`tt_vec`, `i4_vec`), and the caller takes one angle of the
+    corners' signed complex product (`_signed_angle_sum`, `_add_angles`).  On a CPU an
+    arctangent costs about 15 additions in float64, and there are 12 per pair otherwise.
     """
 
-    def __init__(self, xi, et, q, sd, cd, kxi, ket, deferred_logs: bool = False):
-        self.deferred_logs = deferred_logs
+    def __init__(self, xi, et, q, sd, cd, kxi, ket, deferred: bool = False):
+        self.deferred = deferred
         self.xi, self.et, self.q = xi, et, q
         self.xi2, self.et2, self.q2 = xi * xi, et * et, q * q
         self.r2 = self.xi2 + self.et2 + self.q2
@@ -52,9 +56,15 @@ class _Corner:
         self.ir5 = ir3 * ir2
         self.y = y = et * cd + q * sd
         self.d = d = et * sd - q * cd
-        # TT = atan(xi eta / (q R)); 0 on the fault plane (q = 0) as in DC3D.
+        # TT = atan(xi eta / (q R)); 0 on the fault plane (q = 0) as in DC3D.  Deferred: the
+        # vector (|q| R, xi eta) / R^2, whose angle is TT / sign(q) (q is shared by the
+        # corners, so `_corner_sum` applies the sign once, with the q = 0 rule).
         q_zero = q == 0.0
-        self.tt = jnp.where(q_zero, 0.0, jnp.arctan(xi * et * ir / safe(q_zero, q)))
+        if deferred:
+            self.tt = 0.0
+            self.tt_vec = (jnp.abs(safe(q_zero, q)) * ir, xi * et * ir2)
+        else:
+            self.tt = jnp.where(q_zero, 0.0, jnp.arctan(xi * et * ir / safe(q_zero, q)))
         # On the negative extension of an edge R + xi (or R + eta) vanishes: DC3D switches to
         # -log(R - xi) and sets X11 = X32 = 0.  The log(eta^2 + q^2) difference between the two
         # forms cancels between the corners of one row, because the switch is made per row.
@@ -62,7 +72,7 @@ class _Corner:
         self.ale_arg, self.y11, self.y32, self.ale_exact = self._log_terms(
             r, ir, et, self.xi2 + self.q2, ket
         )
-        if deferred_logs:
+        if deferred:
             self.alx = self.ale = 0.0
         else:
             self.alx, self.ale = alx, self.ale_exact
@@ -175,9 +185,20 @@ def _ub_general(c: _Corner, sd, cd, y, ird, d11, log_rd, aj2, aj5):
     icdcd = icd * icd
     xi_zero = xi == 0.0
     x = jnp.sqrt(c.xi2 + c.q2)
-    atan_term = jnp.arctan(
-        (et * (x + q * cd) + x * (r + x) * sd) * icd / (safe(xi_zero, xi) * (r + x))
-    )
+    num = et * (x + q * cd) + x * (r + x) * sd
+    if c.deferred:
+        # atan(num / den) is the angle of (|den|, sign(den) num), both scaled by 1 / R^2
+        # (|num| <= 4 R^2, |den| <= 2 R^2); (1, 0) where the term is not used.
+        den = safe(vertical, cd) * xi * (r + x)
+        unused = xi_zero | vertical
+        ir2 = c.ir2
+        c.i4_vec = (
+            jnp.where(unused, 1.0, jnp.abs(den) * ir2),
+            jnp.where(unused, 0.0, jnp.where(den < 0.0, -num, num) * ir2),
+        )
+        atan_term = 0.0
+    else:
+        atan_term = jnp.arctan(num * icd / (safe(xi_zero, xi) * (r + x)))
     ai4 = jnp.where(xi_zero, 0.0, (xi * ird * sd * cd + 2.0 * atan_term) * icdcd)
     ai3 = (y * cd * ird - c.ale + sd * log_rd) * icdcd
     ak1 = xi * (d11 - c.y11 * sd) * icd
@@ -232,6 +253,7 @@ def _ub_slopes(xi, et, q, ale, y11, sd):
     delta = eps^(1/5) balances the general formulas' 1/cos^2 rounding against truncation.
     """
     corner = _Corner.__new__(_Corner)  # only the attributes the general formulas read
+    corner.deferred = False
     corner.xi, corner.et, corner.q = xi, et, q
     corner.xi2, corner.q2 = xi * xi, q * q
     corner.r = jnp.sqrt(corner.xi2 + et * et + corner.q2)
@@ -259,7 +281,7 @@ def _ub(c: _Corner, alp, sd, cd, tensile: bool, vertical: bool = True):
     sdsd, sdcd = sd * sd, sd * cd
     rd, ird, d11, aj2, aj5 = _rd_terms(c, y, d)
     c.rd_arg = rd
-    log_rd = 0.0 if c.deferred_logs else jnp.log(rd)
+    log_rd = 0.0 if c.deferred else jnp.log(rd)
     is_vertical = cd == 0.0
     general = _ub_general(c, sd, cd, y, ird, d11, log_rd, aj2, aj5)
     if vertical:
@@ -444,21 +466,25 @@ def _corner_sum(xi, et, q, parts, log_args=None):
 
     parts returns a pytree of scalars; the corners are unrolled so that the whole pair
     computation is elementwise and fuses into few loops under vmap.  With `log_args`, parts
-    returns (pytree, tuple of positive log arguments a) and this also returns, for each
-    argument, the same signed sum of log(a), formed as the log of the signed product (one log
-    instead of four; two, one per row of corners, in float32, whose range is too short for
-    the product of four).
+    returns (pytree, tuple of positive log arguments a, tuple of plane vectors v) and this
+    returns (total, logs, angles): for each argument the same signed sum of log(a), formed as
+    the log of the signed product (one log instead of four; two, one per row of corners, in
+    float32, whose range is too short for the product of four), and for each vector the
+    signed sum of its angles (`_signed_angle_sum`: one arctangent instead of four).
     """
     kxi, ket = _extension_flags(xi, et, q)
     total = None
     ratios = []  # per row k, per argument: a(j = k) / a(j != k)
+    vectors = []  # per row k: (vectors at j = k, vectors at j != k)
     for k in range(2):
         row = []
+        row_vectors = []
         for j in range(2):
             value = parts(xi[j], et[k], q, kxi[k], ket[j])
             if log_args:
-                value, args = value
+                value, args, vecs = value
                 row.append(args)
+                row_vectors.append(vecs)
             if total is None:
                 total = value
             else:
@@ -467,6 +493,7 @@ def _corner_sum(xi, et, q, parts, log_args=None):
         if log_args:
             plus, minus = (row[0], row[1]) if k == 0 else (row[1], row[0])
             ratios.append([a / b for a, b in zip(plus, minus, strict=True)])
+            vectors.append((row_vectors[k], row_vectors[1 - k]))
     if not log_args:
         return total
     wide = jnp.finfo(jnp.result_type(xi[0])).bits >= 64
@@ -474,7 +501,68 @@ def _corner_sum(xi, et, q, parts, log_args=None):
         jnp.log(r0 * r1) if wide else jnp.log(r0) + jnp.log(r1)
         for r0, r1 in zip(*ratios, strict=True)
     )
-    return total, logs
+    angles = tuple(
+        _signed_angle_sum(p0, m0, p1, m1, normalise=not wide)
+        for p0, m0, p1, m1 in zip(
+            vectors[0][0], vectors[0][1], vectors[1][0], vectors[1][1], strict=True
+        )
+    )
+    return total, logs, angles
+
+
+def _signed_angle_sum(p0, m0, p1, m1, normalise: bool):
+    """(angle p0 - angle m0) + (angle p1 - angle m1) for plane vectors (x, y) with x > 0, with
+    one arctangent: the angle of the complex product p0 conj(m0) p1 conj(m1).
+
+    Each vector's angle lies in (-pi/2, pi/2), so each row's difference lies in (-pi, pi) and
+    is the exact angle of its product; the sum of the two rows lies in (-2 pi, 2 pi), and the
+    principal angle of the whole product is off by 2 pi exactly when both rows have the same
+    sign and the principal angle the other: that is corrected here.  `normalise` rescales
+    each row's product (float32, whose range is too short for the product of four).
+    """
+
+    def times_conj(a, b):  # a * conj(b)
+        return a[0] * b[0] + a[1] * b[1], a[1] * b[0] - a[0] * b[1]
+
+    r0, r1 = times_conj(p0, m0), times_conj(p1, m1)
+    if normalise:
+        r0, r1 = ((v[0] / (s := jnp.abs(v[0]) + jnp.abs(v[1])), v[1] / s) for v in (r0, r1))
+    re = r0[0] * r1[0] - r0[1] * r1[1]
+    im = r0[0] * r1[1] + r0[1] * r1[0]
+    angle = jnp.arctan2(im, re)
+    wrap = jnp.where(
+        (r0[1] >= 0.0) & (r1[1] >= 0.0) & (angle < 0.0),
+        TWO_PI,
+        jnp.where((r0[1] <= 0.0) & (r1[1] <= 0.0) & (angle > 0.0), -TWO_PI, 0.0),
+    )
+    return angle + wrap
+
+
+def _add_angles(ua_r, ua_i, ub_i, q_r, q_i, alp3, sd, cd, angles_r, angles_i, vertical):
+    """The corner-summed arctangent terms: TT (+TT/2 in part A's u_x, u_y, u_z of the strike,
+    dip and opening rows; -TT in part B's), with sign(q) and DC3D's TT = 0 at q = 0, and part
+    B's I4 = (... + 2 atan(...)) / cd^2 (0 at a vertical dip, whose limit has no arctangent),
+    which enters through I1 = ... - I4 sd (Table 7)."""
+    (tt_r,) = angles_r
+    tt_i, i4_atan = angles_i
+    tt_r = jnp.where(q_r == 0.0, 0.0, jnp.where(q_r < 0.0, -tt_r, tt_r))
+    tt_i = jnp.where(q_i == 0.0, 0.0, jnp.where(q_i < 0.0, -tt_i, tt_i))
+    is_vertical = cd == 0.0
+    icd = 1.0 / safe(is_vertical, cd)
+    ai4 = 2.0 * i4_atan * icd * icd
+    if vertical:
+        ai4 = jnp.where(is_vertical, 0.0, ai4)
+    for i, row in enumerate(ua_r):
+        row[i] = row[i] + 0.5 * tt_r
+    for i, row in enumerate(ua_i):
+        row[i] = row[i] + 0.5 * tt_i
+    for i, row in enumerate(ub_i):
+        row[i] = row[i] - tt_i
+    ub_i[0][0] = ub_i[0][0] + alp3 * ai4 * sd * sd
+    ub_i[1][2] = ub_i[1][2] + alp3 * ai4 * sd * cd
+    if len(ub_i) > 2:
+        ub_i[2][2] = ub_i[2][2] - alp3 * ai4 * sd * sd
+    return ua_r, ua_i, ub_i
 
 
 def _add_ua_logs(ua, alp1, l_ale, l_alx, tensile: bool):
@@ -526,24 +614,30 @@ def _dc3d_rows(
     q_i = safe(singular, q_i)
 
     def real_part(xi_, et_, q_, kx, ke):
-        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred_logs=True)
-        return _ua(c, alp, sd, cd, tensile), (c.ale_arg, c.alx_arg)
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred=True)
+        return _ua(c, alp, sd, cd, tensile), (c.ale_arg, c.alx_arg), (c.tt_vec,)
 
     def image_part(xi_, et_, q_, kx, ke):
-        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred_logs=True)
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred=True)
         parts = (
             _ua(c, alp, sd, cd, tensile),
             _ub(c, alp, sd, cd, tensile, vertical),
             _uc(c, alp, sd, cd, z, tensile),
         )
-        return parts, (c.ale_arg, c.alx_arg, c.rd_arg)
+        return parts, (c.ale_arg, c.alx_arg, c.rd_arg), (c.tt_vec, c.i4_vec)
 
-    # The log terms are summed over the corners as logs of products (`_corner_sum`).
-    real_sum, (l_ale, l_alx) = _corner_sum(xi, et_r, q_r, real_part, log_args=True)
+    # The log and arctangent terms are summed over the corners as logs and angles of
+    # products (`_corner_sum`).
+    real_sum, (l_ale, l_alx), angles_r = _corner_sum(xi, et_r, q_r, real_part, log_args=True)
     real_sum = _add_ua_logs([list(r) for r in real_sum], alp[0], l_ale, l_alx, tensile)
-    (ua_i, ub_i, uc_i), (l_ale, l_alx, l_rd) = _corner_sum(xi, et_i, q_i, image_part, log_args=True)
+    (ua_i, ub_i, uc_i), (l_ale, l_alx, l_rd), angles_i = _corner_sum(
+        xi, et_i, q_i, image_part, log_args=True
+    )
     ua_i = _add_ua_logs([list(r) for r in ua_i], alp[0], l_ale, l_alx, tensile)
     ub_i = _add_ub_logs([list(r) for r in ub_i], alp[2], sd, cd, l_ale, l_rd, tensile, vertical)
+    real_sum, ua_i, ub_i = _add_angles(
+        real_sum, ua_i, ub_i, q_r, q_i, alp[2], sd, cd, angles_r, angles_i, vertical
+    )
 
     rows = []
     for ua_r, ua, ub, uc in zip(real_sum, ua_i, ub_i, uc_i, strict=True):

@@ -22,12 +22,17 @@ from . import _pallas
 from ._common import backend_jit, is_concrete, okada_to_enu, step_size
 from ._dc3d import _dc3d_point, _dc3d_unit
 
-# Pairs (points x patches) evaluated together in one vectorised block.  Measured on a 2-core
-# x86-64 CPU (float64, 2026-11-27): about 8k pairs with all patches in one block is fastest
-# (100 patches x 1e4 points: 2.9 M pairs/s, against 2.0 M with 2^15 pairs per block); an
-# inner loop over chunks of patches halves the throughput, so patches are chunked only when
-# there are more than pairs_per_block / 8 of them.
+# Pairs (points x patches) evaluated together in one vectorised block, an upper bound.  On a
+# CPU a block holds one patch and at most about CPU_POINT_BLOCK points (below), and a
+# `lax.scan` runs over the patches: measured on one core of the 2-core x86-64 CPU (float64,
+# 2026-11-28), 100 patches x 4,000 points ran at 2.2 M pairs/s that way, against 1.6 M with
+# all 100 patches in one block of 81 points (8k pairs), 1.4 M with 2 or 4 patches per block
+# and 1.3 M with 10; 1,000 patches x 100 points at 2.0 M against 1.5 M; x 40 points 1.7 M
+# against 0.9 M; x 4 points 1.2 M against 1.0 M.  With fewer than CPU_SCAN_MIN_POINTS points,
+# and on accelerators, the patches are put side by side in a block of up to this many pairs
+# (1,000 patches x 1 point: 0.73 M pairs/s, against 0.45 M one patch at a time).
 DEFAULT_PAIRS_PER_BLOCK = 2**13
+CPU_SCAN_MIN_POINTS = 4
 # On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
 # H100 (100 patches x 1e6 points, float32 and float64).
 ACCELERATOR_PAIRS_PER_BLOCK = 2**22
@@ -172,17 +177,19 @@ def _summed_fields(
     """u (n, 3) and grad (n, 3, 3) summed over all patches, chunked in both directions.
 
     Within a block the point index is the minor (vectorised) axis, so that a single patch
-    vectorises as well as many.  With `max_point_block` (CPUs), a block holds at most about
-    that many points, a count chosen by `_cpu_point_block` (None: `pairs_per_block` alone
-    sets the block).
+    vectorises as well as many.  With `max_point_block` (CPUs) and at least
+    `CPU_SCAN_MIN_POINTS` points, a block holds one patch and at most about that many points
+    (and `pairs_per_block`), a count chosen by `_cpu_point_block`, and `lax.scan` sums the
+    patches.  Otherwise the patches that fit `pairs_per_block` share a block.
     """
     n, n_patch = points.shape[0], params["dip"].shape[0]
-    point_block = max(8, pairs_per_block // n_patch)
-    if max_point_block is not None:
-        point_block = min(point_block, max_point_block)
-    patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
-    if max_point_block is not None:
-        point_block = _cpu_point_block(n, point_block, patch_chunk, points.dtype.itemsize)
+    itemsize = points.dtype.itemsize
+    if max_point_block is not None and n >= CPU_SCAN_MIN_POINTS:
+        point_block = _cpu_point_block(n, min(max_point_block, pairs_per_block), 1, itemsize)
+        patch_chunk = 1
+    else:
+        point_block = max(8, pairs_per_block // n_patch)
+        patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
     point_block = min(n, point_block)
     n_chunks = math.ceil(n_patch / patch_chunk)
     params = _pad_patches(params, n_chunks, patch_chunk)

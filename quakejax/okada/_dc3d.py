@@ -741,13 +741,15 @@ def _dc3d_point(
     disl,
     tensile: bool = True,
     vertical: bool = True,
+    pack: bool = False,
 ):
     """DC3D for one observation point: 12 outputs (DC3D's order) and IRET.
 
     The slip types are combined output by output before anything is stacked: XLA computes
     each output in its own loop and repeats the shared corner terms in each, so combining
     first makes 12 such loops instead of 24 or 36 (about 30% fewer operations on a CPU than
-    stacking `_dc3d_unit`'s per-type rows and then combining them).
+    stacking `_dc3d_unit`'s per-type rows and then combining them).  With `pack` (for XLA's
+    CPU backend, see `_pack_pairs`) two outputs share each loop: 6 loops.
     """
     rows, singular, above = _dc3d_rows(
         x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, tensile, vertical
@@ -758,7 +760,38 @@ def _dc3d_point(
         for k in range(1, len(rows)):
             v = v + disl[k] * rows[k][j]
         out.append(v)
+    if pack:
+        out = _pack_pairs(out)
     return _finish(jnp.stack(out), singular, above)
+
+
+# The pairs of DC3D outputs computed in one loop by `_pack_pairs`: (u_x, u_z,z), then each
+# output's y and z components (Okada's dip rotation forms them from the same terms), and
+# (u_x,x, u_x,y).  Chosen as the pairing with the fewest operations left in the loops,
+# counted over the dependency cones of the 12 outputs (divisions, roots, logs and
+# arctangents are stored once, the rest repeats per loop) among all 10,395 pairings, then
+# checked on XLA's optimized program: 11,300 operations per block against 12,700 for
+# adjacent pairs and 16,500 unpacked.
+_PACKED_PAIRS = ((0, 9), (1, 2), (3, 6), (4, 5), (7, 8), (10, 11))
+
+
+def _pack_pairs(out: list) -> list:
+    """The same 12 values, computed two per XLA loop.
+
+    XLA's CPU backend fuses each output with all the cheap terms it depends on and repeats
+    those terms in every output's loop; it does not merge sibling loops here.  Each complex
+    number lax.complex(a, b) is one elementwise result, so its loop computes a and b with
+    their shared terms once; the optimization barrier keeps XLA from simplifying
+    real(complex(a, b)) back to a.  Measured on one core of the 2-core CPU (float64): 1 patch
+    x 200,000 points 2.0 -> 2.8 M pairs/s, 100 patches x 4,000 points 2.2 -> 3.2 M.
+    """
+    packed = jax.lax.optimization_barrier(
+        tuple(jax.lax.complex(out[a], out[b]) for a, b in _PACKED_PAIRS)
+    )
+    res = list(out)
+    for (a, b), c in zip(_PACKED_PAIRS, packed, strict=True):
+        res[a], res[b] = jnp.real(c), jnp.imag(c)
+    return res
 
 
 def split_output(out):

@@ -98,8 +98,9 @@ def _okada_coords(point, patch):
     return de * s + dn * c, -de * c + dn * s  # along strike, to the left of strike
 
 
-def _pair(point, patch, alpha, tensile=True, vertical=True):
-    """u (3,) and grad (3, 3) in ENU at one point due to one patch."""
+def _pair(point, patch, alpha, tensile=True, vertical=True, pack=False):
+    """u (3,) and grad (3, 3) in ENU at one point due to one patch (`pack`: see
+    `_dc3d._pack_pairs`)."""
     x, y = _okada_coords(point, patch)
     hl, hw = patch["half_length"], patch["half_width"]
     slip = patch["slip"]
@@ -117,6 +118,7 @@ def _pair(point, patch, alpha, tensile=True, vertical=True):
         (slip[0], slip[1], slip[2]),
         tensile=tensile,
         vertical=vertical,
+        pack=pack,
     )
     return _rotate_to_enu(out, patch["sin"], patch["cos"])
 
@@ -196,7 +198,8 @@ def _summed_fields(
     chunked = jax.tree_util.tree_map(
         lambda v: v.reshape((n_chunks, patch_chunk) + v.shape[1:]), params
     )
-    pair = lambda p, prm: _pair(p, prm, alpha, tensile, vertical)  # noqa: E731
+    pack = max_point_block is not None  # XLA's CPU backend (`_dc3d._pack_pairs`)
+    pair = lambda p, prm: _pair(p, prm, alpha, tensile, vertical, pack)  # noqa: E731
     # (patches, points) with points minor.
     grid = jax.vmap(jax.vmap(pair, in_axes=(0, None)), in_axes=(None, 0))
 

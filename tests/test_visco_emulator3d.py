@@ -81,8 +81,9 @@ def test_exact_at_t0(emulator):
     np.testing.assert_array_equal(np.asarray(rel[0]), 0.0)
     assert np.abs(np.asarray(rel[1])).max() > 0
     total = emulator.stress(f, PTS, RHEO, 0.0)
-    # Equal to rounding: the emulator evaluates the cells in one call with its probes, in
-    # other blocks than `okada.stress` alone, and XLA's vector and scalar loops round apart.
+    # Equal to rounding: the emulator evaluates the cells in one call with its probes, so in
+    # other blocks (one patch at a time) than `okada.stress` on these 3 points alone (all
+    # patches side by side); the sums and loops round apart.
     ref = np.asarray(okada.stress(f, PTS, mu=MU, lam=MU))
     np.testing.assert_allclose(
         np.asarray(total[0]), ref, rtol=1e-12, atol=1e-13 * np.abs(ref).max()

@@ -544,25 +544,36 @@ def _add_angles(ua_r, ua_i, ub_i, q_r, q_i, alp3, sd, cd, angles_r, angles_i, ve
     B's I4 = (... + 2 atan(...)) / cd^2 (0 at a vertical dip, whose limit has no arctangent),
     which enters through I1 = ... - I4 sd (Table 7)."""
     (tt_r,) = angles_r
-    tt_i, i4_atan = angles_i
-    tt_r = jnp.where(q_r == 0.0, 0.0, jnp.where(q_r < 0.0, -tt_r, tt_r))
-    tt_i = jnp.where(q_i == 0.0, 0.0, jnp.where(q_i < 0.0, -tt_i, tt_i))
+    tt_r = _signed_tt(tt_r, q_r)
+    for i, row in enumerate(ua_r):
+        row[i] = row[i] + 0.5 * tt_r
+    tt_i = _signed_tt(angles_i[0], q_i)
+    for i, row in enumerate(ua_i):
+        row[i] = row[i] + 0.5 * tt_i
+    ub_i = _add_ub_angles(ub_i, tt_i, angles_i[1], alp3, sd, cd, vertical)
+    return ua_r, ua_i, ub_i
+
+
+def _signed_tt(tt, q):
+    """TT summed over the corners from the angle sum of the vectors (|q| R, xi eta) / R^2:
+    times sign(q), and 0 on the fault plane (q = 0) as in DC3D."""
+    return jnp.where(q == 0.0, 0.0, jnp.where(q < 0.0, -tt, tt))
+
+
+def _add_ub_angles(ub, tt, i4_atan, alp3, sd, cd, vertical):
+    """Part B's corner-summed arctangent terms (see `_add_angles`); `tt` already signed."""
     is_vertical = cd == 0.0
     icd = 1.0 / safe(is_vertical, cd)
     ai4 = 2.0 * i4_atan * icd * icd
     if vertical:
         ai4 = jnp.where(is_vertical, 0.0, ai4)
-    for i, row in enumerate(ua_r):
-        row[i] = row[i] + 0.5 * tt_r
-    for i, row in enumerate(ua_i):
-        row[i] = row[i] + 0.5 * tt_i
-    for i, row in enumerate(ub_i):
-        row[i] = row[i] - tt_i
-    ub_i[0][0] = ub_i[0][0] + alp3 * ai4 * sd * sd
-    ub_i[1][2] = ub_i[1][2] + alp3 * ai4 * sd * cd
-    if len(ub_i) > 2:
-        ub_i[2][2] = ub_i[2][2] - alp3 * ai4 * sd * sd
-    return ua_r, ua_i, ub_i
+    for i, row in enumerate(ub):
+        row[i] = row[i] - tt
+    ub[0][0] = ub[0][0] + alp3 * ai4 * sd * sd
+    ub[1][2] = ub[1][2] + alp3 * ai4 * sd * cd
+    if len(ub) > 2:
+        ub[2][2] = ub[2][2] - alp3 * ai4 * sd * sd
+    return ub
 
 
 def _add_ua_logs(ua, alp1, l_ale, l_alx, tensile: bool):
@@ -708,16 +719,23 @@ def _dc3d_surface_rows(x, y, alpha, depth, dip, al1, al2, aw1, aw2, tensile: boo
     q = safe(singular, q)
 
     def part(xi_, et_, q_, kx, ke):
-        ub = _ub(_Corner(xi_, et_, q_, sd, cd, kx, ke), alp, sd, cd, tensile)
-        return tuple(tuple(row[i] for i in range(3)) for row in ub)
+        c = _Corner(xi_, et_, q_, sd, cd, kx, ke, deferred=True)
+        ub = _ub(c, alp, sd, cd, tensile)
+        rows = tuple(tuple(row[i] for i in range(3)) for row in ub)
+        return rows, (c.ale_arg, c.rd_arg), (c.tt_vec, c.i4_vec)
 
+    # Logs and arctangents summed over the corners as logs and angles of products, as in
+    # `_dc3d_rows` (2 logs and 2 arctangents per pair instead of 8 and 8).
+    ub, (l_ale, l_rd), (tt, i4_atan) = _corner_sum(xi, et, q, part, log_args=True)
+    ub = _add_ub_logs([list(r) for r in ub], alp[2], sd, cd, l_ale, l_rd, tensile, True)
+    ub = _add_ub_angles(ub, _signed_tt(tt, q), i4_atan, alp[2], sd, cd, True)
     scale = 1.0 / TWO_PI
     return [
         [
             jnp.where(singular, 0.0, v * scale)
             for v in (b[0], b[1] * cd - b[2] * sd, b[1] * sd + b[2] * cd)
         ]
-        for b in _corner_sum(xi, et, q, part)
+        for b in ub
     ]
 
 

@@ -524,9 +524,13 @@ def _signed_angle_sum(p0, m0, p1, m1, normalise: bool):
     def times_conj(a, b):  # a * conj(b)
         return a[0] * b[0] + a[1] * b[1], a[1] * b[0] - a[0] * b[1]
 
+    def rescaled(v):  # same angle, |x| + |y| = 1
+        s = jnp.abs(v[0]) + jnp.abs(v[1])
+        return v[0] / s, v[1] / s
+
     r0, r1 = times_conj(p0, m0), times_conj(p1, m1)
     if normalise:
-        r0, r1 = ((v[0] / (s := jnp.abs(v[0]) + jnp.abs(v[1])), v[1] / s) for v in (r0, r1))
+        r0, r1 = rescaled(r0), rescaled(r1)
     re = r0[0] * r1[0] - r0[1] * r1[1]
     im = r0[0] * r1[1] + r0[1] * r1[0]
     angle = jnp.arctan2(im, re)
@@ -783,13 +787,14 @@ def _dc3d_point(
     return _finish(jnp.stack(out), singular, above)
 
 
-# The pairs of DC3D outputs computed in one loop by `_pack_pairs`: (u_x, u_z,z), then each
-# output's y and z components (Okada's dip rotation forms them from the same terms), and
-# (u_x,x, u_x,y).  Chosen as the pairing with the fewest operations left in the loops,
-# counted over the dependency cones of the 12 outputs (divisions, roots, logs and
-# arctangents are stored once, the rest repeats per loop) among all 10,395 pairings, then
-# checked on XLA's optimized program: 11,300 operations per block against 12,700 for
-# adjacent pairs and 16,500 unpacked.
+# The pairs of DC3D outputs computed in one loop by `_pack_pairs` (indices in DC3D's order,
+# `split_output`): (u_x, du_x/dz), then each output's y and z components (Okada's dip rotation
+# forms them from the same terms), and (du_x/dx, du_x/dy).  Chosen as the pairing with the
+# fewest operations left in the loops, counted over the dependency cones of the 12 outputs
+# (divisions, roots, logs and arctangents are stored once, the rest repeats per loop) among
+# all 10,395 pairings, then checked on XLA's optimized program for one block (1 patch x
+# 1,000 points, no opening): 11,300 operations against 12,700 for adjacent pairs and 16,900
+# unpacked.
 _PACKED_PAIRS = ((0, 9), (1, 2), (3, 6), (4, 5), (7, 8), (10, 11))
 
 

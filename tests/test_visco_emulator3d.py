@@ -27,11 +27,14 @@ DAY = 86400.0
 RHEO = Burgers(MU, 1e19, MU, 1e18)
 
 
-@pytest.fixture(scope="module")
-def emulator():
+@pytest.fixture(scope="module", params=[False, True], ids=["local", "moment"])
+def emulator(request):
     # Random weights exercise every identity below as well as trained ones; a larger last
-    # layer than `init`'s so that the output is not near zero.
-    emu = RelaxationEmulator3D.init(jax.random.PRNGKey(1), width=16, depth=2)
+    # layer than `init`'s so that the output is not near zero.  "moment": with the rupture's
+    # moment tensor as an extra probe.
+    emu = RelaxationEmulator3D.init(
+        jax.random.PRNGKey(1), width=16, depth=2, moment_term=request.param
+    )
     last = emu.net.layers[-1]
     import equinox as eqx
 
@@ -115,6 +118,38 @@ def test_rotation_about_the_vertical(emulator):
     np.testing.assert_allclose(b, rot @ a @ rot.T, atol=1e-9 * np.abs(a).max())
 
 
+def test_moment_probe_of_a_vertical_strike_slip_patch():
+    """A vertical left-lateral patch striking north (the hanging wall is east): `M` = A s
+    (e_E e_N + e_N e_E), seen at mu M / rho^3 (tapered) from the slipping patch's centre
+    (the second patch does not slip, so it does not move the centroid); in the frame of a
+    point due east the xy part is positive, due north (x axis north, y axis west) negative.
+    """
+    emu = RelaxationEmulator3D.init(jax.random.PRNGKey(0), width=8, depth=1, moment_term=True)
+    s, length, width, h = 2.0, 20e3, 10e3, emu.H
+    fault = FaultModel(
+        [[0.0, 0.0, -8e3], [50e3, 0.0, -8e3]],
+        [0.0, 0.0],
+        [90.0, 90.0],
+        [length, length],
+        [width, width],
+        [[s, 0.0, 0.0], [0.0, 0.0, 0.0]],
+    )
+    r = 30e3
+    pts = np.array([[r, 0.0, -8e3], [0.0, r, -8e3]])
+    parts, frame, geom = (np.asarray(a) for a in emu.moment_probe(fault, pts))
+    # the taper s^2 / (s^2 + H^2), s to the nearest patch centre: the idle one for the
+    # point due east (20 km), the slipping one for the point due north (30 km)
+    near = np.array([20e3, 30e3])
+    expect = MU * length * width * s / (r**2 + h**2) ** 1.5 * near**2 / (near**2 + h**2)
+    np.testing.assert_allclose(frame, [[1.0, 0.0], [0.0, 1.0]], atol=1e-15)
+    np.testing.assert_allclose(parts[:, 5], [expect[0], -expect[1]], rtol=1e-12)
+    np.testing.assert_allclose(parts[:, :5], 0.0, atol=1e-12 * expect.max())
+    rho = np.sqrt(r**2 + h**2)
+    np.testing.assert_allclose(geom, [[np.log10(0.05 + rho / h), r / rho, 8e3 / h]] * 2, rtol=1e-12)
+
+
+# The moment layout contains the local one; its gradients cover both (and halve the time).
+@pytest.mark.parametrize("emulator", [True], indirect=True, ids=["moment"])
 def test_jit_vmap_and_gradients(emulator):
     f = _fault()
 
@@ -183,6 +218,8 @@ def test_save_load_round_trip(emulator, tmp_path):
         RelaxationEmulator3D.load(tmp_path / "bad")
 
 
+# The moment layout contains the local one; its gradients cover both (and halve the time).
+@pytest.mark.parametrize("emulator", [True], indirect=True, ids=["moment"])
 def test_closed_graph_through_the_emulator(emulator):
     """`aftershock_log_likelihood` with an `EmulatorGrid`: Okada at t = 0, and gradients with
     respect to slip and log-viscosity against central differences."""

@@ -17,6 +17,13 @@ deviatoric pair `((s_xx - s_yy)/2, s_xy)`, one on the vertical shear pair `(s_xz
 and a 2 x 2 matrix on `((s_xx + s_yy)/2, s_zz)`.  A small MLP maps the invariant inputs
 `z(x)` (depth / H, log distance to the nearest patch centroid / H, the scaled rheology, and
 the scale-free shape of the probe stresses: their norms over their mean) to the `W_pm`.
+With `moment_term` (an option; the shipped weights do not use it), one more term maps the
+rupture's moment tensor, turned into the frame that points from the rupture's centroid to the
+cell and scaled by the distance, through a 4 x 4 and a 2 x 2 map per time scale
+(`moment_probe`): far from the rupture, the flow under the whole rupture drives the
+relaxation, which the probes below the cell sample only weakly.  It lowers the error on
+held-out earthquakes but raises it near the segments of a synthetic two-segment rupture
+(docs/visco-3d.md).
 The emulator is therefore homogeneous of degree one in slip (scaling the slip scales the
 output), independent of the map frame's orientation, and exact at t = 0 by construction.
 Its accuracy on held-out earthquakes is measured by `experiments/train_visco3d_emulator.py`.
@@ -50,6 +57,22 @@ YEAR = 365.0 * DAY  # s
 RHEOLOGY_NAMES = ("log10_eta_M", "log10_eta_K", "log10_muK_over_muM")
 _N_GEOMETRY = 2  # depth / H, log10(0.05 + distance / H)
 _N_COEF = 6  # per probe and time scale: horizontal deviatoric, vertical shear, 2 x 2 isotropic
+_N_MOMENT_GEOMETRY = 3  # log10(0.05 + rho / H), horizontal share of rho, centroid depth / H
+_N_MOMENT_COEF = 20  # per time scale: 4 x 4 on the mirror-even parts, 2 x 2 on the odd ones
+
+
+def _horizontal_rotation(cos, sin) -> Array:
+    """`(n, 3, 3)` rotations whose rows are the axes of a frame turned about the vertical, x
+    along `(cos, sin, 0)` ENU: `R T R^T` takes a tensor into that frame."""
+    zero, one = jnp.zeros_like(cos), jnp.ones_like(cos)
+    return jnp.stack(
+        [
+            jnp.stack([cos, sin, zero], -1),
+            jnp.stack([-sin, cos, zero], -1),
+            jnp.stack([zero, zero, one], -1),
+        ],
+        axis=-2,
+    )
 
 
 class OutsideDomain3DWarning(UserWarning):
@@ -121,9 +144,12 @@ class RelaxationEmulator3D(eqx.Module):
     `rings`: (depth, radius) pairs, in units of H, of the rings of 8 probes around the
     cell's column whose mean stress is a probe; `domain`: dict with `rheology`
     (3 x 2 box of `RHEOLOGY_NAMES`) and `t_max` (s); `scale (P,)`: fixed input scales of
-    the probes; `on_outside`: "warn", "error" or "ignore"; `okada_implementation`: "xla"
-    or "pallas", the Okada kernel for the probe stresses (`quakejax.okada.displacement_gradient`'s
-    `implementation`: "pallas" is faster on NVIDIA GPUs in float32, gradients unchanged).
+    the probes (one more with `moment_term`); `on_outside`: "warn", "error" or "ignore";
+    `okada_implementation`: "xla" or "pallas", the Okada kernel for the probe stresses
+    (`quakejax.okada.displacement_gradient`'s `implementation`: "pallas" is faster on NVIDIA
+    GPUs in float32, gradients unchanged);
+    `moment_term`: whether the rupture's moment tensor, seen from the cell, is one more probe
+    (`moment_probe`; its map has 20 weights per time scale).
     """
 
     net: eqx.nn.MLP
@@ -136,6 +162,7 @@ class RelaxationEmulator3D(eqx.Module):
     domain: dict = eqx.field(static=True)
     on_outside: str = eqx.field(static=True, default="warn")
     okada_implementation: str = eqx.field(static=True, default="xla")
+    moment_term: bool = eqx.field(static=True, default=False)
 
     @classmethod
     def init(
@@ -150,17 +177,21 @@ class RelaxationEmulator3D(eqx.Module):
         width: int = 64,
         depth: int = 3,
         domain: dict | None = None,
+        moment_term: bool = False,
         dtype=None,
     ) -> RelaxationEmulator3D:
         """An untrained emulator (small final layer, so that it starts near zero).  `dtype`:
-        of its arrays; by default JAX's default float (float64 only with x64 enabled)."""
+        of its arrays; by default JAX's default float (float64 only with x64 enabled).
+        `moment_term`: add the rupture's moment tensor as a probe (see `moment_probe`)."""
         if dtype is None:
             dtype = jnp.result_type(float)
         n_probes = 1 + len(probe_depths) + len(rings)
         m = len(tau_days)
+        extra_in = (1 + _N_MOMENT_GEOMETRY) if moment_term else 0
+        extra_out = m * _N_MOMENT_COEF if moment_term else 0
         net = eqx.nn.MLP(
-            3 + _N_GEOMETRY + n_probes,
-            n_probes * m * _N_COEF,
+            3 + _N_GEOMETRY + n_probes + extra_in,
+            n_probes * m * _N_COEF + extra_out,
             width,
             depth,
             activation=jnp.tanh,
@@ -175,12 +206,13 @@ class RelaxationEmulator3D(eqx.Module):
         return cls(
             net,
             jnp.asarray(tau_days, dtype) * DAY,
-            jnp.ones(n_probes, dtype),
+            jnp.ones(n_probes + int(moment_term), dtype),
             float(H),
             float(mu),
             tuple(float(v) for v in probe_depths),
             tuple((float(d), float(r)) for d, r in rings),
             domain,
+            moment_term=bool(moment_term),
         )
 
     def __check_init__(self):
@@ -197,6 +229,7 @@ class RelaxationEmulator3D(eqx.Module):
 
     @property
     def n_probes(self) -> int:
+        """The local probes: the cell, the column probes and the rings (not the moment)."""
         return 1 + len(self.probe_depths) + len(self.rings)
 
     def with_on_outside(self, on_outside: str) -> RelaxationEmulator3D:
@@ -238,8 +271,9 @@ class RelaxationEmulator3D(eqx.Module):
         self, fault: FaultModel, points, layout=None
     ) -> tuple[Float[Array, "n 3 3"], Float[Array, "n P 6"]]:
         """Coseismic Okada stress (Pa, ENU) at the cells, and at all probes in `spin_parts`
-        with the rings averaged.  `layout`: `(columns, column_of)` as `column_layout` gives;
-        by default computed from concrete `points`, or one column per point under jit."""
+        with the rings averaged (then `moment_probe`'s, with `moment_term`).  `layout`:
+        `(columns, column_of)` as `column_layout` gives; by default computed from concrete
+        `points`, or one column per point under jit."""
         points = jnp.asarray(points)
         if layout is None:
             if isinstance(points, jax.core.Tracer):
@@ -263,20 +297,87 @@ class RelaxationEmulator3D(eqx.Module):
         k = len(self.probe_depths)
         rings = parts[:, k:].reshape(m, len(self.rings), 8, 6).mean(axis=2)
         below = jnp.concatenate([parts[:, :k], rings], axis=1)[column_of]
-        return cell, jnp.concatenate([spin_parts(cell)[:, None], below], axis=1)
+        out = [spin_parts(cell)[:, None], below]
+        if self.moment_term:
+            out.append(self.moment_probe(fault, points)[0][:, None])
+        return cell, jnp.concatenate(out, axis=1)
+
+    def moment_probe(
+        self, fault: FaultModel, points
+    ) -> tuple[Float[Array, "n 6"], Float[Array, "n 2"], Float[Array, "n 3"]]:
+        """The rupture's moment tensor seen from each point, for a `moment_term` emulator.
+
+        `M = sum_i A_i (n_i b_i^T + b_i n_i^T)` (m^3; `b_i` the slip vector of the hanging
+        wall relative to the footwall, `n_i` the normal into the hanging wall, `A_i` the patch
+        area), turned into the frame whose x axis points horizontally from the rupture's
+        centroid `c` (patch centroids weighted by area x slip) to the point, and scaled to a
+        stress, `mu M s^2 / ((s^2 + H^2) rho^3)` (Pa) with `rho = sqrt(|x - c|^2 + H^2)` and
+        `s` the distance to the nearest patch centroid (the taper leaves the near field,
+        where a point source is a poor description, to the local probes).  Returns its
+        `spin_parts` in that frame, the frame `(cos, sin)` of the x axis from east, and the
+        extra geometry inputs `(log10(0.05 + rho / H), |x - c|_horizontal / rho, -c_z / H)`.
+        In the frame, the mirror y -> -y maps the source-point geometry onto itself, so the
+        emulator's map keeps the mirror-even and mirror-odd parts apart; with the frame
+        following the point, its output turns with the map.  At a point straight above or
+        below `c` the direction is undefined and the frame is east (a choice; the emulator's
+        output can jump there)."""
+        points = jnp.asarray(points)
+        dtype = points.dtype
+        b = (
+            fault.slip[:, 0:1] * fault.strike_vector
+            - fault.slip[:, 1:2] * fault.down_dip_vector
+            + fault.slip[:, 2:3] * fault.normal_vector
+        ).astype(dtype)
+        nrm = fault.normal_vector.astype(dtype)
+        area = fault.area.astype(dtype)
+        m = jnp.einsum("p,pi,pj->ij", area, nrm, b)
+        m = m + m.T
+        b2 = jnp.sum(b**2, axis=-1)
+        slipping = b2 > 0
+        w = area * jnp.where(slipping, jnp.sqrt(jnp.where(slipping, b2, 1.0)), 0.0)
+        total = jnp.sum(w)
+        w = jnp.where(total > 0, w, area)  # no slip at all: the area-weighted centre
+        c = jnp.sum(w[:, None] * fault.centroid.astype(dtype), axis=0) / jnp.sum(w)
+        d = points - c[None]
+        rh2 = d[:, 0] ** 2 + d[:, 1] ** 2
+        off = rh2 > 0
+        rh = jnp.where(off, jnp.sqrt(jnp.where(off, rh2, 1.0)), 0.0)
+        safe = jnp.where(off, rh, 1.0)
+        cos = jnp.where(off, d[:, 0] / safe, 1.0)
+        sin = jnp.where(off, d[:, 1] / safe, 0.0)
+        rho = jnp.sqrt(rh2 + d[:, 2] ** 2 + self.H**2)
+        # Near the rupture a point source describes it poorly: taper the probe there, by
+        # s^2 / (s^2 + H^2) with s the distance to the nearest patch centroid.
+        s2 = jnp.min(jnp.sum((points[:, None, :] - fault.centroid[None].astype(dtype)) ** 2, -1), 1)
+        taper = s2 / (s2 + self.H**2)
+        rot = _horizontal_rotation(cos, sin)  # (n, 3, 3), rows: the frame's axes in ENU
+        amp = self.mu * taper / rho**3
+        mr = jnp.einsum("nia,ab,njb->nij", rot, m, rot) * amp[:, None, None]
+        geom = jnp.stack(
+            [
+                jnp.log10(0.05 + rho / self.H),
+                rh / rho,
+                jnp.broadcast_to(-c[2] / self.H, rho.shape),
+            ],
+            axis=-1,
+        )
+        return spin_parts(mr), jnp.stack([cos, sin], axis=-1), geom
 
     def probe_stress(self, fault: FaultModel, points, layout=None) -> Float[Array, "n P 6"]:
         """Coseismic Okada stress (Pa) at the probes, in `spin_parts`, rings averaged: the
         cell itself, the column probes, the rings (see `probe_fields`)."""
         return self.probe_fields(fault, points, layout)[1]
 
-    def geometry(self, fault: FaultModel, points) -> Float[Array, "n 2"]:
+    def geometry(self, fault: FaultModel, points) -> Float[Array, "n G"]:
         """Invariant geometry inputs: depth / H and log10(0.05 + d / H), d the distance (m)
-        to the nearest patch centroid."""
+        to the nearest patch centroid; with `moment_term`, also `moment_probe`'s three."""
         points = jnp.asarray(points)
         d2 = jnp.sum((points[:, None, :] - fault.centroid[None, :, :]) ** 2, axis=-1)
         dmin = jnp.sqrt(jnp.min(d2, axis=1) + (1e-3 * self.H) ** 2)
-        return jnp.stack([-points[:, 2] / self.H, jnp.log10(0.05 + dmin / self.H)], axis=-1)
+        geom = jnp.stack([-points[:, 2] / self.H, jnp.log10(0.05 + dmin / self.H)], axis=-1)
+        if self.moment_term:
+            geom = jnp.concatenate([geom, self.moment_probe(fault, points)[2]], axis=-1)
+        return geom
 
     def rheology_inputs(self, rheology: Burgers) -> Float[Array, " 3"]:
         """`RHEOLOGY_NAMES` of a Burgers rheology (the emulator's Maxwell modulus is `mu`)."""
@@ -305,7 +406,7 @@ class RelaxationEmulator3D(eqx.Module):
 
     def inputs(
         self,
-        geometry: Float[Array, "n 2"],
+        geometry: Float[Array, "n G"],
         parts: Float[Array, "n P 6"],
         rheo_inputs: Float[Array, "*r 3"],
     ) -> Array:
@@ -328,13 +429,37 @@ class RelaxationEmulator3D(eqx.Module):
         return jnp.concatenate([geometry, jnp.broadcast_to(r, (n, 3)), shape], axis=-1)
 
     def predict(
-        self, parts: Float[Array, "n P 6"], z: Float[Array, "n F"], factors: Float[Array, "K M"]
+        self,
+        parts: Float[Array, "n P 6"],
+        z: Float[Array, "n F"],
+        factors: Float[Array, "K M"],
+        frame: Float[Array, "n 2"] | None = None,
     ) -> Float[Array, "K n 6"]:
         """Relaxation stress in `spin_parts` from the probe stresses `parts` (Pa), the network
-        inputs `z` and the time factors (`time_factors` or `window_factors`)."""
-        w = jax.vmap(self.net)(z).reshape(z.shape[0], self.tau.shape[0], self.n_probes, _N_COEF)
-        per_mode = apply_weights(w, (parts / self.scale[None, :, None])[:, None])  # (n, M, 6)
-        return jnp.einsum("km,nmc->knc", factors, per_mode)
+        inputs `z` and the time factors (`time_factors` or `window_factors`).  `frame`:
+        `moment_probe`'s frame, needed with `moment_term`."""
+        n, m, p = z.shape[0], self.tau.shape[0], self.n_probes
+        out = jax.vmap(self.net)(z)
+        w = out[:, : p * m * _N_COEF].reshape(n, m, p, _N_COEF)
+        scaled = parts / self.scale[None, :, None]
+        per_mode = apply_weights(w, scaled[:, None, :p])  # (n, M, 6)
+        local = jnp.einsum("km,nmc->knc", factors, per_mode)
+        if not self.moment_term:
+            return local
+        if frame is None:
+            raise ValueError("RelaxationEmulator3D.predict: a moment_term emulator needs frame")
+        wm = out[:, p * m * _N_COEF :].reshape(n, m, _N_MOMENT_COEF)
+        q = scaled[:, p]  # (n, 6), in the point's frame
+        even = jnp.einsum("nmij,nj->nmi", wm[..., :16].reshape(n, m, 4, 4), q[:, (0, 1, 2, 4)])
+        odd = jnp.einsum("nmij,nj->nmi", wm[..., 16:].reshape(n, m, 2, 2), q[:, (3, 5)])
+        rotated = jnp.stack(
+            [even[..., 0], even[..., 1], even[..., 2], odd[..., 0], even[..., 3], odd[..., 1]],
+            axis=-1,
+        )
+        mom = from_spin_parts(jnp.einsum("km,nmc->knc", factors, rotated))  # (K, n, 3, 3)
+        rot = _horizontal_rotation(frame[:, 0], frame[:, 1])
+        back = jnp.einsum("nai,knab,nbj->knij", rot, mom, rot)
+        return local + spin_parts(back)
 
     # -------------------------------------------------------------------------- outputs
     def _check(self, rheo_inputs, t, mu_M):
@@ -390,7 +515,8 @@ class RelaxationEmulator3D(eqx.Module):
         f = window_factors(tau, t) if mean else time_factors(tau, t)
         cell, parts = self.probe_fields(fault, points, layout)
         z = self.inputs(self.geometry(fault, points), parts, rin)
-        return cell, from_spin_parts(self.predict(parts, z, f))
+        frame = self.moment_probe(fault, points)[1] if self.moment_term else None
+        return cell, from_spin_parts(self.predict(parts, z, f, frame))
 
     def relaxation_stress(
         self, fault: FaultModel, points, rheology: Burgers, t, *, mean=False, layout=None
@@ -417,6 +543,7 @@ class RelaxationEmulator3D(eqx.Module):
             "rings": [list(r) for r in self.rings],
             "width": self.net.width_size,
             "depth": self.net.depth,
+            "moment_term": self.moment_term,
             "domain": {
                 "rheology": [list(b) for b in self.domain["rheology"]],
                 "t_max": self.domain["t_max"],
@@ -447,6 +574,7 @@ class RelaxationEmulator3D(eqx.Module):
             rings=tuple(tuple(r) for r in hyper["rings"]),
             width=hyper["width"],
             depth=hyper["depth"],
+            moment_term=bool(hyper.get("moment_term", False)),
             domain={"rheology": tuple(tuple(b) for b in dom["rheology"]), "t_max": dom["t_max"]},
         )
         emu = eqx.tree_deserialise_leaves(path.with_suffix(".eqx"), like)

@@ -99,6 +99,27 @@ def test_linear_in_slip(emulator):
     np.testing.assert_allclose(np.asarray(two), -2.5 * np.asarray(one), rtol=1e-12, atol=1e-9)
 
 
+def test_stress_from_greens_functions(emulator):
+    """For a fixed geometry the probe stresses may come from Green's functions at
+    `probe_points`: the same relaxation as the emulator's own Okada calls, for any slip."""
+    f = _fault()
+    pts = np.concatenate([PTS, PTS + [0.0, 0.0, -5e3]])  # two cells per column
+    layout = emulator.column_layout(pts)
+    probe = emulator.probe_points(pts, layout)
+    assert probe.shape == (6 + 3 * (len(emulator.probe_depths) + 8 * len(emulator.rings)), 3)
+    g = okada.stress_greens(f, probe, mu=MU, lam=MU)  # (N, 3, 3, patches, 2)
+    slip = np.array([[0.7, -1.2], [2.0, 0.4]])
+    f2 = f.with_slip(np.concatenate([slip, np.zeros((2, 1))], axis=1))
+    stress = jnp.einsum("nijmk,mk->nij", g, slip)
+    a = emulator.fields(f2, pts, RHEO, 100 * DAY, mean=True, layout=layout)
+    b = emulator.fields(f2, pts, RHEO, 100 * DAY, mean=True, layout=layout, stress=stress)
+    for x, y in zip(a, b, strict=True):
+        x, y = np.asarray(x), np.asarray(y)
+        np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-10 * np.abs(x).max())
+    with pytest.raises(ValueError, match="probe_points"):
+        emulator.fields(f2, pts, RHEO, 100 * DAY, layout=layout, stress=stress[:-1])
+
+
 def test_rotation_about_the_vertical(emulator):
     """Turning the map by 90 degrees (fault and points) turns the stress with it: exact, since
     the probe rings map onto themselves."""

@@ -267,33 +267,52 @@ class RelaxationEmulator3D(eqx.Module):
         columns, column_of = np.unique(xy, axis=0, return_inverse=True)
         return columns, column_of.reshape(-1)
 
+    def _layout(self, points, layout):
+        if layout is None:
+            if isinstance(points, jax.core.Tracer):
+                return points[:, :2], jnp.arange(points.shape[0])
+            return self.column_layout(points)
+        return layout
+
+    def probe_points(self, points, layout=None) -> Float[Array, "N 3"]:
+        """Every point where `probe_fields` needs the Okada stress (m, ENU): the `n` cells
+        first, then `deep_points` of each column, flattened (`N = n + m Q`).  `layout`: see
+        `probe_fields`.  With a fixed fault geometry, `okada.stress_greens` at these points
+        gives the `stress` argument of `probe_fields` and `fields` for any slip."""
+        points = jnp.asarray(points)
+        columns = jnp.asarray(self._layout(points, layout)[0], points.dtype)
+        return jnp.concatenate([points, self.deep_points(columns).reshape(-1, 3)])
+
     def probe_fields(
-        self, fault: FaultModel, points, layout=None
+        self, fault: FaultModel, points, layout=None, stress=None
     ) -> tuple[Float[Array, "n 3 3"], Float[Array, "n P 6"]]:
         """Coseismic Okada stress (Pa, ENU) at the cells, and at all probes in `spin_parts`
         with the rings averaged (then `moment_probe`'s, with `moment_term`).  `layout`:
         `(columns, column_of)` as `column_layout` gives; by default computed from concrete
-        `points`, or one column per point under jit."""
+        `points`, or one column per point under jit.  `stress`: the Okada stress (Pa, ENU)
+        of `fault` at `probe_points(points, layout)`, if already known (for instance from
+        Green's functions when only the slip changes); by default computed here."""
         points = jnp.asarray(points)
-        if layout is None:
-            if isinstance(points, jax.core.Tracer):
-                layout = (points[:, :2], jnp.arange(points.shape[0]))
-            else:
-                layout = self.column_layout(points)
+        layout = self._layout(points, layout)
         columns = jnp.asarray(layout[0], points.dtype)
         column_of = jnp.asarray(layout[1])
-        deep = self.deep_points(columns)
-        m, q = deep.shape[:2]
+        m, q = columns.shape[0], len(self.probe_depths) + 8 * len(self.rings)
         n = points.shape[0]
-        sig = okada_stress(
-            fault,
-            jnp.concatenate([points, deep.reshape(-1, 3)]),
-            mu=self.mu,
-            lam=self.mu,
-            implementation=self.okada_implementation,
-        )
-        cell = sig[:n]
-        parts = spin_parts(sig[n:]).reshape(m, q, 6)
+        if stress is None:
+            stress = okada_stress(
+                fault,
+                self.probe_points(points, layout),
+                mu=self.mu,
+                lam=self.mu,
+                implementation=self.okada_implementation,
+            )
+        elif stress.shape != (n + m * q, 3, 3):
+            raise ValueError(
+                f"RelaxationEmulator3D.probe_fields: stress must be ({n + m * q}, 3, 3), the "
+                f"stress at probe_points(points, layout), got {stress.shape}"
+            )
+        cell = stress[:n]
+        parts = spin_parts(stress[n:]).reshape(m, q, 6)
         k = len(self.probe_depths)
         rings = parts[:, k:].reshape(m, len(self.rings), 8, 6).mean(axis=2)
         below = jnp.concatenate([parts[:, :k], rings], axis=1)[column_of]
@@ -495,11 +514,12 @@ class RelaxationEmulator3D(eqx.Module):
         *,
         mean: bool = False,
         layout=None,
+        stress=None,
     ) -> tuple[Float[Array, "n 3 3"], Float[Array, "n_t n 3 3"]]:
         """(coseismic Okada stress `(n, 3, 3)`, relaxation stress change `(n_t, n, 3, 3)`), Pa,
         ENU, tension positive, at `points` (ENU, m, below the surface) and times `t` (s,
         >= 0), or with `mean=True` the relaxation's mean over [0, t] for each t.  The
-        relaxation is exactly zero at t = 0.  `layout`: see `probe_fields`."""
+        relaxation is exactly zero at t = 0.  `layout`, `stress`: see `probe_fields`."""
         points = jnp.asarray(points, fault.centroid.dtype)
         if points.ndim != 2 or points.shape[1] != 3:
             raise ValueError(
@@ -513,7 +533,7 @@ class RelaxationEmulator3D(eqx.Module):
         )
         tau = self.tau.astype(points.dtype)
         f = window_factors(tau, t) if mean else time_factors(tau, t)
-        cell, parts = self.probe_fields(fault, points, layout)
+        cell, parts = self.probe_fields(fault, points, layout, stress)
         z = self.inputs(self.geometry(fault, points), parts, rin)
         frame = self.moment_probe(fault, points)[1] if self.moment_term else None
         return cell, from_spin_parts(self.predict(parts, z, f, frame))

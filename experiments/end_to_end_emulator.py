@@ -381,9 +381,10 @@ def main(argv=None):
                 float(roc_auc(z_test, y[~fit])), int(y[~fit].sum()), int((1 - y[~fit]).sum())
             ),
             "log10_eta": np.asarray(log_eta(p["u"])).tolist(),
-            "slip_m": s.tolist(),  # (patches, 2): strike-slip, dip-slip
             "offset": float(p["offset"]),
         }
+        if name != "published":  # the published slip stays in the data directory
+            row["slip_m"] = s.tolist()  # (patches, 2): strike-slip, dip-slip
         out["models"][name] = row
         print(name, json.dumps(row), flush=True)
 

@@ -383,10 +383,10 @@ def main(argv=None):
             "log10_eta": np.asarray(log_eta(p["u"])).tolist(),
             "offset": float(p["offset"]),
         }
+        print(name, json.dumps(row), flush=True)
         if name != "published":  # the published slip stays in the data directory
             row["slip_m"] = s.tolist()  # (patches, 2): strike-slip, dip-slip
         out["models"][name] = row
-        print(name, json.dumps(row), flush=True)
 
     # ---- the likelihood over the viscosity box, at the joint slip and at the published slip
     # (offset re-fitted on the fitted cells at every point): how much the aftershocks say
@@ -452,7 +452,11 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"end_to_end_{args.name}.json").write_text(json.dumps(out, indent=1) + "\n")
     _figure(fault, models, histories, args.out / f"end_to_end_{args.name}.png")
-    print(json.dumps({k: v for k, v in out["models"].items()}))
+    print(
+        json.dumps(
+            {k: {a: b for a, b in v.items() if a != "slip_m"} for k, v in out["models"].items()}
+        )
+    )
 
 
 def _figure(fault, models, histories, path):

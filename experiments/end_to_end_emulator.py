@@ -46,6 +46,9 @@ coseismic GPS and a catalog; it was held out of the 3D emulator's training.  Lan
   published slip, the log-likelihood of the fitted and of the held-out cells (offset
   re-fitted on the fitted cells) and the held-out AUC on a 6 x 6 grid over the emulator's
   box; how much the aftershocks can say about the viscosities.
+- **Relaxation's size**: for the published slip, the median |relative change| of von Mises
+  stress that the window-mean relaxation makes, over the positive cells and over all cells,
+  at the default and at the softest rheology of the box.
 - **Sensitivity** at that solution: the derivative of the held-out cells'
   log-likelihood with respect to log10 eta_M and log10 eta_K, against central differences.
 
@@ -74,6 +77,7 @@ from quakejax import okada  # noqa: E402
 from quakejax.aftershocks import AftershockClassifier, build_grid, roc_auc  # noqa: E402
 from quakejax.inversion import slip_correlation  # noqa: E402
 from quakejax.io import read_gps, read_slip_model  # noqa: E402
+from quakejax.stress import von_mises  # noqa: E402
 from quakejax.visco import Burgers, RelaxationEmulator3D  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -387,6 +391,27 @@ def main(argv=None):
         if name != "published":  # the published slip stays in the data directory
             row["slip_m"] = s.tolist()  # (patches, 2): strike-slip, dip-slip
         out["models"][name] = row
+
+    # ---- how much relaxation moves the classifier's main input: the window-mean relative
+    # change of von Mises stress, published slip, at the default and the softest rheology
+    out["relaxation_von_mises_change"] = {}
+    for label, le in (("default", [19.0, 18.0]), ("softest", list(box[:, 0]))):
+        co, rel = em.fields(
+            fault,
+            cells,
+            Burgers(MU, 10.0 ** le[0], MU, 10.0 ** le[1]),
+            YEAR,
+            mean=True,
+        )
+        vm_co = np.asarray(von_mises(co))
+        change = np.abs(np.asarray(von_mises(co + rel[0])) / vm_co - 1.0)
+        out["relaxation_von_mises_change"][label] = {
+            "log10_eta": [float(x) for x in le],
+            "median_abs_relative_change_positive_cells": float(np.median(change[y > 0])),
+            "median_abs_relative_change_all_cells": float(np.median(change)),
+            "positive_cells_shallower_than_H": float(np.mean(cells[y > 0, 2] > -em.H)),
+        }
+    print("relaxation:", json.dumps(out["relaxation_von_mises_change"]), flush=True)
 
     # ---- the likelihood over the viscosity box, at the joint slip and at the published slip
     # (offset re-fitted on the fitted cells at every point): how much the aftershocks say

@@ -112,7 +112,12 @@ def bernoulli(z, labels):
 
 def gps_only(g, d, w, lap, lams):
     """Closed-form GPS-only fits for each smoothing weight: minimise
-    0.5 |w (G s - d)|^2 + lam s^T L s per component; returns [(lam, s (m, 2), chi2/N)]."""
+    0.5 |w (G s - d)|^2 + lam s^T L s per component; returns [(lam, s (m, 2), chi2/N)].
+
+    Not `quakejax.inversion.invert_slip`: its prior is lambda^2 |L s|^2 with its own patch
+    Laplacian (and slip bounds by default), while the GPS-only, aftershock and joint fits here
+    must share one prior, the lam s^T L s of the L-BFGS objectives (graph Laplacian of
+    `end_to_end.py`); `invert_aftershocks` has no relaxation or viscosity."""
     n, m = g.shape[0], lap.shape[0]
     a = g.reshape(n, 2 * m) * w[:, None]
     b = d * w
@@ -295,7 +300,7 @@ def main(argv=None):
             if i % 50 == 0 or i == args.steps - 1 or done:
                 print(
                     f"  {label} {i}: loss {float(val):.4f}, |grad| {float(gn):.2e}, "
-                    f"log10 eta {np.round(np.asarray(log_eta(p.get('u', u0))), 3)}, "
+                    f"log10 eta {np.round(np.asarray(log_eta(p['u'])), 3)}, "
                     f"offset {float(p['offset']):.3f}",
                     flush=True,
                 )

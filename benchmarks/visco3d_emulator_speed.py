@@ -151,13 +151,13 @@ def main(argv=None):
     # The network alone for a new rheology, on stored probe stresses (float64).
     parts = base.probe_stress(fault, cells, layout)
     geom = base.geometry(fault, cells)
-    frame = base.moment_probe(fault, cells)[1] if base.moment_term else None
+    basis = base.moment_probe(fault, cells)[1] if base.moment_term else None
     fac = window_factors(base.tau, jnp.asarray([YEAR]))
 
     @jax.jit
     def network(eta_m):
         rin = base.rheology_inputs(Burgers(MU, eta_m, MU, 1e18))
-        return base.predict(parts, base.inputs(geom, parts, rin), fac, frame)
+        return base.predict(parts, base.inputs(geom, parts, rin), fac, basis)
 
     jax.block_until_ready(network(1e19))
     net_s = _median_time(lambda: network(1e19), args.repeats)

@@ -80,10 +80,12 @@ def load_events(args, emu):
             parts = np.asarray(local.probe_stress(fault, cells))
             geom = np.asarray(local.geometry(fault, cells))
             np.savez(probe_file, key=key, parts=parts, geom=geom)
-        moment, frame, moment_geom = (np.asarray(a) for a in emu.moment_probe(fault, cells))
         if emu.moment_term:  # as `probe_stress` and `geometry` append them
+            moment, basis, moment_geom = (np.asarray(a) for a in emu.moment_probe(fault, cells))
             parts = np.concatenate([parts, moment[:, None]], axis=1)
             geom = np.concatenate([geom, moment_geom], axis=1)
+        else:  # `predict` does not read it
+            basis = np.zeros((len(cells), 1, 1))
         snap = np.asarray(spin_parts(jnp.asarray(six_to_tensor(d["snap"]))))  # (R, T, n, 6)
         mean = np.asarray(spin_parts(jnp.asarray(six_to_tensor(d["mean"]))))  # (R, n, 6)
         target = np.concatenate([snap, mean[:, None]], axis=1)  # (R, K, n, 6)
@@ -98,7 +100,7 @@ def load_events(args, emu):
             pick=d["pick"],
             parts=parts,
             geom=geom,
-            frame=frame,
+            basis=basis,
             target=target,
             norm=norm,
             scale=np.percentile(norm, 99, axis=(1, 2)),  # (R,)
@@ -120,19 +122,19 @@ def factors_of(emu, times, window):
 
 
 def stack(events, names):
-    parts, geom, target, rin, scale, frame = [], [], [], [], [], []
+    parts, geom, target, rin, scale, basis = [], [], [], [], [], []
     for n in names:
         e = events[n]
         r = len(e["rin"])
         c = len(e["cells"])
         parts.append(np.repeat(e["parts"][None], r, 0).reshape(r * c, *e["parts"].shape[1:]))
         geom.append(np.repeat(e["geom"][None], r, 0).reshape(r * c, e["geom"].shape[1]))
-        frame.append(np.repeat(e["frame"][None], r, 0).reshape(r * c, 2))
+        basis.append(np.repeat(e["basis"][None], r, 0).reshape(r * c, *e["basis"].shape[1:]))
         target.append(np.moveaxis(e["target"], 2, 1).reshape(r * c, *e["target"].shape[1:2], 6))
         rin.append(np.repeat(e["rin"], c, 0))
         scale.append(np.repeat(e["scale"], c, 0))
     return tuple(
-        jnp.asarray(np.concatenate(a)) for a in (parts, geom, target, rin, scale, frame)
+        jnp.asarray(np.concatenate(a)) for a in (parts, geom, target, rin, scale, basis)
     )  # target (S, K, 6)
 
 
@@ -149,9 +151,9 @@ def train(emu, events, train_names, val_names, args):
     factors = factors_of(emu, next(iter(events.values()))["times"], YEAR)
     wts = jnp.asarray(SPIN_NORM_WEIGHTS)
 
-    def loss_fn(e, parts, geom, target, rin, scale, frame):
+    def loss_fn(e, parts, geom, target, rin, scale, basis):
         z = e.inputs(geom, parts, rin)
-        pred = e.predict(parts, z, factors, frame)  # (K, B, 6)
+        pred = e.predict(parts, z, factors, basis if e.moment_term else None)  # (K, B, 6)
         diff = jnp.moveaxis(pred, 0, 1) - target
         sq = jnp.sum(wts * diff**2, axis=-1)  # (B, K)
         loss = jnp.mean(sq / scale[:, None] ** 2)
@@ -221,7 +223,12 @@ def evaluate(emu, e, co_cells):
     for r in range(len(e["rin"])):
         z = emu.inputs(jnp.asarray(e["geom"]), jnp.asarray(e["parts"]), jnp.asarray(e["rin"][r]))
         pred = np.asarray(
-            emu.predict(jnp.asarray(e["parts"]), z, factors, jnp.asarray(e["frame"]))
+            emu.predict(
+                jnp.asarray(e["parts"]),
+                z,
+                factors,
+                jnp.asarray(e["basis"]) if emu.moment_term else None,
+            )
         )  # (K, n, 6)
         tgt = e["target"][r]  # (K, n, 6)
         err = np.sqrt(np.sum(wts * (pred - tgt) ** 2, -1))
@@ -352,6 +359,12 @@ def main(argv=None):
         action="store_true",
         help="add the rupture's moment tensor as a probe (RelaxationEmulator3D.init)",
     )
+    ap.add_argument(
+        "--moment-source",
+        choices=("centroid", "patches"),
+        default="centroid",
+        help="with --moment-term: one point source at the centroid, or one per patch",
+    )
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument(
         "--evaluate",
@@ -370,6 +383,7 @@ def main(argv=None):
             width=args.width,
             depth=args.depth,
             moment_term=args.moment_term,
+            moment_source=args.moment_source,
         )
     events = load_events(args, emu)
     names = sorted(events)

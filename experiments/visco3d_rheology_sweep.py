@@ -63,9 +63,9 @@ def main(argv=None):
     fac = window_factors(emu.tau, jnp.asarray([YEAR]))
 
     @jax.jit
-    def relaxed_vm(co, parts, geom, frame, rin):
+    def relaxed_vm(co, parts, geom, basis, rin):
         z = emu.inputs(geom, parts, rin)
-        rel = from_spin_parts(emu.predict(parts, z, fac, frame)[0])
+        rel = from_spin_parts(emu.predict(parts, z, fac, basis)[0])
         return von_mises(co + rel)
 
     t_all = time.perf_counter()
@@ -79,13 +79,13 @@ def main(argv=None):
         layout = emu.column_layout(cells)
         parts = emu.probe_stress(fault, cells, layout)
         geom = emu.geometry(fault, cells)
-        frame = emu.moment_probe(fault, cells)[1] if emu.moment_term else None
+        basis = emu.moment_probe(fault, cells)[1] if emu.moment_term else None
         y = df["label"].to_numpy()
         grid = np.empty((args.n, args.n, len(df)))
         for i, lm in enumerate(log_m):
             for j, lk in enumerate(log_k):
                 rin = jnp.asarray([lm, lk, 0.0])
-                grid[i, j] = np.asarray(relaxed_vm(co, parts, geom, frame, rin))
+                grid[i, j] = np.asarray(relaxed_vm(co, parts, geom, basis, rin))
         vms[name], labels[name] = grid, y
         auc = np.array([[roc_auc(grid[i, j], y) for j in range(args.n)] for i in range(args.n)])
         auc0 = roc_auc(np.asarray(von_mises(co)), y)

@@ -27,13 +27,19 @@ DAY = 86400.0
 RHEO = Burgers(MU, 1e19, MU, 1e18)
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["local", "moment"])
+@pytest.fixture(
+    scope="module", params=[None, "centroid", "patches"], ids=["local", "centroid", "patches"]
+)
 def emulator(request):
     # Random weights exercise every identity below as well as trained ones; a larger last
-    # layer than `init`'s so that the output is not near zero.  "moment": with the rupture's
-    # moment tensor as an extra probe.
+    # layer than `init`'s so that the output is not near zero.  "centroid", "patches": with
+    # the rupture's moment tensor as an extra probe, from its centroid or from every patch.
     emu = RelaxationEmulator3D.init(
-        jax.random.PRNGKey(1), width=16, depth=2, moment_term=request.param
+        jax.random.PRNGKey(1),
+        width=16,
+        depth=2,
+        moment_term=request.param is not None,
+        moment_source=request.param or "centroid",
     )
     last = emu.net.layers[-1]
     import equinox as eqx
@@ -157,20 +163,86 @@ def test_moment_probe_of_a_vertical_strike_slip_patch():
     )
     r = 30e3
     pts = np.array([[r, 0.0, -8e3], [0.0, r, -8e3]])
-    parts, frame, geom = (np.asarray(a) for a in emu.moment_probe(fault, pts))
+    parts, basis, geom = (np.asarray(a) for a in emu.moment_probe(fault, pts))
     # the taper s^2 / (s^2 + H^2), s to the nearest patch centre: the idle one for the
     # point due east (20 km), the slipping one for the point due north (30 km)
     near = np.array([20e3, 30e3])
     expect = MU * length * width * s / (r**2 + h**2) ** 1.5 * near**2 / (near**2 + h**2)
-    np.testing.assert_allclose(frame, [[1.0, 0.0], [0.0, 1.0]], atol=1e-15)
     np.testing.assert_allclose(parts[:, 5], [expect[0], -expect[1]], rtol=1e-12)
     np.testing.assert_allclose(parts[:, :5], 0.0, atol=1e-12 * expect.max())
+    # The identity map gives the scaled moment tensor back in ENU, xy > 0 at both points.
+    ident = basis[:, [0, 5, 10, 15, 16, 19]].sum(axis=1)
+    np.testing.assert_allclose(ident[:, 5], expect, rtol=1e-12)
+    np.testing.assert_allclose(ident[:, :5], 0.0, atol=1e-12 * expect.max())
+    # Only the weight xy -> xy sees this moment, so alone it gives the same; at the point due
+    # north it flips the sign of the frame's xy part back (the frame is turned by 90 degrees).
+    np.testing.assert_allclose(basis[:, 19], ident, rtol=1e-12, atol=1e-12 * expect.max())
     rho = np.sqrt(r**2 + h**2)
     np.testing.assert_allclose(geom, [[np.log10(0.05 + rho / h), r / rho, 8e3 / h]] * 2, rtol=1e-12)
 
 
-# The moment layout contains the local one; its gradients cover both (and halve the time).
-@pytest.mark.parametrize("emulator", [True], indirect=True, ids=["moment"])
+def _rot(cos, sin):
+    return np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("source", ["centroid", "patches"])
+def test_moment_basis_is_the_map_in_each_sources_frame(source):
+    """`sum_a w_a basis_a` against the map written out: per source, the moment tensor turned
+    into the frame pointing from the source to the point (numpy rotation matrices), the 4 x 4
+    and 2 x 2 maps on its mirror-even and -odd parts, the result turned back and summed."""
+    emu = RelaxationEmulator3D.init(
+        jax.random.PRNGKey(0), width=8, depth=1, moment_term=True, moment_source=source
+    )
+    f = _fault()
+    parts, basis, _ = (np.asarray(a) for a in emu.moment_probe(f, PTS))
+    w = np.random.default_rng(3).normal(size=20)
+    got = np.einsum("a,nac->nc", w, basis)
+    b = (
+        np.asarray(f.slip[:, 0:1]) * np.asarray(f.strike_vector)
+        - np.asarray(f.slip[:, 1:2]) * np.asarray(f.down_dip_vector)
+        + np.asarray(f.slip[:, 2:3]) * np.asarray(f.normal_vector)
+    )
+    area, nrm, cent = np.asarray(f.area), np.asarray(f.normal_vector), np.asarray(f.centroid)
+    mom = np.stack(
+        [a * (np.outer(n, v) + np.outer(v, n)) for a, n, v in zip(area, nrm, b, strict=True)]
+    )
+    if source == "centroid":
+        wgt = area * np.linalg.norm(b, axis=1)
+        srcs, moms = [wgt @ cent / wgt.sum()], [mom.sum(0)]
+    else:
+        srcs, moms = list(cent), list(mom)
+    even, odd = [0, 1, 2, 4], [3, 5]
+    w4, w2 = w[:16].reshape(4, 4), w[16:].reshape(2, 2)
+    h = emu.H
+    for k, x in enumerate(PTS):
+        total = np.zeros((3, 3))
+        for c, m in zip(srcs, moms, strict=True):
+            d = x - c
+            rot = _rot(d[0], d[1]) / np.hypot(d[0], d[1])
+            rot[2, 2] = 1.0
+            amp = MU / (d @ d + h**2) ** 1.5
+            if source == "centroid":
+                s2 = np.min(np.sum((x - cent) ** 2, axis=1))
+                amp *= s2 / (s2 + h**2)
+            q = np.asarray(spin_parts(jnp.asarray(rot @ (amp * m) @ rot.T)))
+            out = np.zeros(6)
+            out[even] = w4 @ q[even]
+            out[odd] = w2 @ q[odd]
+            total += rot.T @ np.asarray(from_spin_parts(jnp.asarray(out))) @ rot
+        ref = np.asarray(spin_parts(jnp.asarray(total)))
+        np.testing.assert_allclose(got[k], ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
+        if source == "patches":  # the probe: the sources' scaled moments summed in ENU
+            amps = [MU / (np.sum((x - c) ** 2) + h**2) ** 1.5 for c in srcs]
+            summed = sum(a * m for a, m in zip(amps, moms, strict=True))
+            np.testing.assert_allclose(
+                parts[k], np.asarray(spin_parts(jnp.asarray(summed))), rtol=1e-10
+            )
+    with pytest.raises(ValueError, match="moment_source"):
+        RelaxationEmulator3D.init(jax.random.PRNGKey(0), moment_term=True, moment_source="x")
+
+
+# The moment layouts contain the local one; their gradients cover both (and halve the time).
+@pytest.mark.parametrize("emulator", ["patches"], indirect=True, ids=["patches"])
 def test_jit_vmap_and_gradients(emulator):
     f = _fault()
 
@@ -239,8 +311,8 @@ def test_save_load_round_trip(emulator, tmp_path):
         RelaxationEmulator3D.load(tmp_path / "bad")
 
 
-# The moment layout contains the local one; its gradients cover both (and halve the time).
-@pytest.mark.parametrize("emulator", [True], indirect=True, ids=["moment"])
+# The moment layouts contain the local one; their gradients cover both (and halve the time).
+@pytest.mark.parametrize("emulator", ["centroid"], indirect=True, ids=["centroid"])
 def test_closed_graph_through_the_emulator(emulator):
     """`aftershock_log_likelihood` with an `EmulatorGrid`: Okada at t = 0, and gradients with
     respect to slip and log-viscosity against central differences."""

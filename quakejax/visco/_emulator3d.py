@@ -18,12 +18,11 @@ and a 2 x 2 matrix on `((s_xx + s_yy)/2, s_zz)`.  A small MLP maps the invariant
 `z(x)` (depth / H, log distance to the nearest patch centroid / H, the scaled rheology, and
 the scale-free shape of the probe stresses: their norms over their mean) to the `W_pm`.
 With `moment_term` (an option; the shipped weights do not use it), one more term maps the
-rupture's moment tensor, turned into the frame that points from the rupture's centroid to the
-cell and scaled by the distance, through a 4 x 4 and a 2 x 2 map per time scale
-(`moment_probe`): far from the rupture, the flow under the whole rupture drives the
-relaxation, which the probes below the cell sample only weakly.  It lowers the error on
-held-out earthquakes but raises it near the segments of a synthetic two-segment rupture
-(docs/visco-3d.md).
+rupture's moment tensor, turned into the frame that points from the source to the cell and
+scaled by the distance, through a 4 x 4 and a 2 x 2 map per time scale (`moment_probe`): far
+from the rupture, the flow under the whole rupture drives the relaxation, which the probes
+below the cell sample only weakly.  The source is the rupture's centroid, or every patch
+(`moment_source`).  Measured results of both are in docs/visco-3d.md.
 The emulator is therefore homogeneous of degree one in slip (scaling the slip scales the
 output), independent of the map frame's orientation, and exact at t = 0 by construction.
 Its accuracy on held-out earthquakes is measured by `experiments/train_visco3d_emulator.py`.
@@ -59,20 +58,62 @@ _N_GEOMETRY = 2  # depth / H, log10(0.05 + distance / H)
 _N_COEF = 6  # per probe and time scale: horizontal deviatoric, vertical shear, 2 x 2 isotropic
 _N_MOMENT_GEOMETRY = 3  # log10(0.05 + rho / H), horizontal share of rho, centroid depth / H
 _N_MOMENT_COEF = 20  # per time scale: 4 x 4 on the mirror-even parts, 2 x 2 on the odd ones
+#: Where the moment term's source sits: the rupture's slip-weighted centroid (one point
+#: source, tapered near the patches) or every patch (one point source each, untapered).
+MOMENT_SOURCES = ("centroid", "patches")
 
 
-def _horizontal_rotation(cos, sin) -> Array:
-    """`(n, 3, 3)` rotations whose rows are the axes of a frame turned about the vertical, x
-    along `(cos, sin, 0)` ENU: `R T R^T` takes a tensor into that frame."""
-    zero, one = jnp.zeros_like(cos), jnp.ones_like(cos)
+def _turn_spin(v: Array, cos: Array, sin: Array) -> Array:
+    """Spin parts `(..., 6)` of a tensor in a frame turned by the angle (cos, sin) about the
+    vertical, from its spin parts in the original frame (`R T R^T`, the rows of `R` the new
+    axes): order 0 parts unchanged, the order 1 pair turned by minus the angle, the order 2
+    pair by minus twice the angle.  `v` broadcasts against `cos`, `sin`."""
+    c2, s2 = cos**2 - sin**2, 2 * cos * sin
+    v = jnp.broadcast_to(v, cos.shape + v.shape[-1:])
     return jnp.stack(
         [
-            jnp.stack([cos, sin, zero], -1),
-            jnp.stack([-sin, cos, zero], -1),
-            jnp.stack([zero, zero, one], -1),
+            v[..., 0],
+            v[..., 1],
+            cos * v[..., 2] + sin * v[..., 3],
+            -sin * v[..., 2] + cos * v[..., 3],
+            c2 * v[..., 4] + s2 * v[..., 5],
+            -s2 * v[..., 4] + c2 * v[..., 5],
         ],
-        axis=-2,
+        axis=-1,
     )
+
+
+def _moment_basis(q: Array, cos: Array, sin: Array) -> Array:
+    """`(n, 20, 6)`: for each of the moment map's 20 weights (the 4 x 4 map on the mirror-even
+    parts (0, 1, 2, 4) then the 2 x 2 map on the odd parts (3, 5), each row-major: output
+    part, input part), the ENU spin parts of the output that weight alone gives, summed over
+    the sources.  `q (n, S, 6)`: each source's probe in its own frame, whose x axis is
+    `(cos, sin)` `(n, S)` from east.  The map acts in each source's frame and its output is
+    turned back to ENU, so `sum_a w_a basis_a` is the moment term for weights `w`."""
+    c2, s2 = cos**2 - sin**2, 2 * cos * sin
+
+    def tot(wgt):  # (n, S) x (n, S, 6) -> (n, 6)
+        return jnp.einsum("ns,nsj->nj", wgt, q)
+
+    one = jnp.sum(q, axis=1)
+    sc, ss, sc2, ss2 = tot(cos), tot(sin), tot(c2), tot(s2)
+    zero = jnp.zeros_like(one)
+
+    def vec(slots):  # output spin parts from {slot: (n, 6) sums over the input part}
+        return jnp.stack([slots.get(k, zero) for k in range(6)], axis=-1)  # (n, 6 in, 6 out)
+
+    # output part k of the map, turned back from the source's frame to ENU
+    out = {
+        0: vec({0: one}),
+        1: vec({1: one}),
+        2: vec({2: sc, 3: ss}),
+        3: vec({2: -ss, 3: sc}),
+        4: vec({4: sc2, 5: ss2}),
+        5: vec({4: -ss2, 5: sc2}),
+    }
+    even, odd = (0, 1, 2, 4), (3, 5)
+    rows = [out[k][:, j] for k in even for j in even] + [out[k][:, j] for k in odd for j in odd]
+    return jnp.stack(rows, axis=1)
 
 
 class OutsideDomain3DWarning(UserWarning):
@@ -149,7 +190,8 @@ class RelaxationEmulator3D(eqx.Module):
     (`quakejax.okada.displacement_gradient`'s `implementation`: "pallas" is faster on NVIDIA
     GPUs in float32, gradients unchanged);
     `moment_term`: whether the rupture's moment tensor, seen from the cell, is one more probe
-    (`moment_probe`; its map has 20 weights per time scale).
+    (`moment_probe`; its map has 20 weights per time scale); `moment_source`: one of
+    `MOMENT_SOURCES`, the rupture as one point source at its centroid or one per patch.
     """
 
     net: eqx.nn.MLP
@@ -163,6 +205,7 @@ class RelaxationEmulator3D(eqx.Module):
     on_outside: str = eqx.field(static=True, default="warn")
     okada_implementation: str = eqx.field(static=True, default="xla")
     moment_term: bool = eqx.field(static=True, default=False)
+    moment_source: str = eqx.field(static=True, default="centroid")
 
     @classmethod
     def init(
@@ -178,11 +221,13 @@ class RelaxationEmulator3D(eqx.Module):
         depth: int = 3,
         domain: dict | None = None,
         moment_term: bool = False,
+        moment_source: str = "centroid",
         dtype=None,
     ) -> RelaxationEmulator3D:
         """An untrained emulator (small final layer, so that it starts near zero).  `dtype`:
         of its arrays; by default JAX's default float (float64 only with x64 enabled).
-        `moment_term`: add the rupture's moment tensor as a probe (see `moment_probe`)."""
+        `moment_term`: add the rupture's moment tensor as a probe (see `moment_probe`), with
+        its source at the centroid or at every patch (`moment_source`)."""
         if dtype is None:
             dtype = jnp.result_type(float)
         n_probes = 1 + len(probe_depths) + len(rings)
@@ -213,9 +258,15 @@ class RelaxationEmulator3D(eqx.Module):
             tuple((float(d), float(r)) for d, r in rings),
             domain,
             moment_term=bool(moment_term),
+            moment_source=moment_source,
         )
 
     def __check_init__(self):
+        if self.moment_source not in MOMENT_SOURCES:
+            raise ValueError(
+                f"RelaxationEmulator3D: moment_source must be one of {MOMENT_SOURCES}, got "
+                f"{self.moment_source!r}"
+            )
         if self.on_outside not in ("warn", "error", "ignore"):
             raise ValueError(
                 f"RelaxationEmulator3D: on_outside must be 'warn', 'error' or 'ignore', "
@@ -323,23 +374,29 @@ class RelaxationEmulator3D(eqx.Module):
 
     def moment_probe(
         self, fault: FaultModel, points
-    ) -> tuple[Float[Array, "n 6"], Float[Array, "n 2"], Float[Array, "n 3"]]:
+    ) -> tuple[Float[Array, "n 6"], Float[Array, "n 20 6"], Float[Array, "n 3"]]:
         """The rupture's moment tensor seen from each point, for a `moment_term` emulator.
 
-        `M = sum_i A_i (n_i b_i^T + b_i n_i^T)` (m^3; `b_i` the slip vector of the hanging
-        wall relative to the footwall, `n_i` the normal into the hanging wall, `A_i` the patch
-        area), turned into the frame whose x axis points horizontally from the rupture's
-        centroid `c` (patch centroids weighted by area x slip) to the point, and scaled to a
-        stress, `mu M s^2 / ((s^2 + H^2) rho^3)` (Pa) with `rho = sqrt(|x - c|^2 + H^2)` and
-        `s` the distance to the nearest patch centroid (the taper leaves the near field,
-        where a point source is a poor description, to the local probes).  Returns its
-        `spin_parts` in that frame, the frame `(cos, sin)` of the x axis from east, and the
-        extra geometry inputs `(log10(0.05 + rho / H), |x - c|_horizontal / rho, -c_z / H)`.
-        In the frame, the mirror y -> -y maps the source-point geometry onto itself, so the
-        emulator's map keeps the mirror-even and mirror-odd parts apart; with the frame
-        following the point, its output turns with the map.  At a point straight above or
-        below `c` the direction is undefined and the frame is east (a choice; the emulator's
-        output can jump there)."""
+        `M_i = A_i (n_i b_i^T + b_i n_i^T)` (m^3; `b_i` the slip vector of the hanging wall
+        relative to the footwall, `n_i` the normal into the hanging wall, `A_i` the patch
+        area).  With `moment_source="centroid"`, one source: `M = sum_i M_i` at the rupture's
+        centroid `c` (patch centroids weighted by area x slip), scaled to a stress
+        `mu M s^2 / ((s^2 + H^2) rho^3)` (Pa) with `rho = sqrt(|x - c|^2 + H^2)` and `s` the
+        distance to the nearest patch centroid (the taper leaves the near field, where one
+        point source describes the rupture poorly, to the local probes).  With
+        `moment_source="patches"`, one source per patch, `mu M_i / rho_i^3` at its centroid
+        `c_i`, untapered.  Each source is turned into the frame whose x axis points
+        horizontally from it to the point; there the mirror y -> -y maps the source-point
+        geometry onto itself, so the emulator's map keeps the mirror-even and mirror-odd
+        parts apart, and with the frame following the point its output turns with the map.
+        Straight above or below a source the direction is undefined and the frame is east (a
+        choice; the emulator's output can jump there).
+
+        Returns the probe (spin parts, Pa): for "centroid" the source in its frame, for
+        "patches" the sum of the scaled `M_i` in ENU (both have the norm the network sees);
+        `_moment_basis` of the sources (`(n, 20, 6)`, Pa, ENU: what each of the map's 20
+        weights gives); and the extra geometry inputs `(log10(0.05 + rho / H),
+        |x - c|_horizontal / rho, -c_z / H)` of the centroid."""
         points = jnp.asarray(points)
         dtype = points.dtype
         b = (
@@ -349,38 +406,52 @@ class RelaxationEmulator3D(eqx.Module):
         ).astype(dtype)
         nrm = fault.normal_vector.astype(dtype)
         area = fault.area.astype(dtype)
-        m = jnp.einsum("p,pi,pj->ij", area, nrm, b)
-        m = m + m.T
+        cents = fault.centroid.astype(dtype)
+        m_i = area[:, None, None] * nrm[:, :, None] * b[:, None, :]
+        m_i = spin_parts(m_i + jnp.swapaxes(m_i, -1, -2))  # (P, 6), ENU
         b2 = jnp.sum(b**2, axis=-1)
         slipping = b2 > 0
         w = area * jnp.where(slipping, jnp.sqrt(jnp.where(slipping, b2, 1.0)), 0.0)
         total = jnp.sum(w)
         w = jnp.where(total > 0, w, area)  # no slip at all: the area-weighted centre
-        c = jnp.sum(w[:, None] * fault.centroid.astype(dtype), axis=0) / jnp.sum(w)
-        d = points - c[None]
-        rh2 = d[:, 0] ** 2 + d[:, 1] ** 2
+        c = jnp.sum(w[:, None] * cents, axis=0) / jnp.sum(w)
+        if self.moment_source == "centroid":
+            src = c[None]
+            m_src = jnp.sum(m_i, axis=0)[None]
+            # Near the rupture one point source describes it poorly: taper the probe there,
+            # by s^2 / (s^2 + H^2) with s the distance to the nearest patch centroid.
+            s2 = jnp.min(jnp.sum((points[:, None, :] - cents[None]) ** 2, -1), 1)
+            taper = (s2 / (s2 + self.H**2))[:, None]
+        else:
+            src, m_src, taper = cents, m_i, 1.0
+        d = points[:, None, :] - src[None]  # (n, S, 3)
+        rh2 = d[..., 0] ** 2 + d[..., 1] ** 2
         off = rh2 > 0
-        rh = jnp.where(off, jnp.sqrt(jnp.where(off, rh2, 1.0)), 0.0)
-        safe = jnp.where(off, rh, 1.0)
-        cos = jnp.where(off, d[:, 0] / safe, 1.0)
-        sin = jnp.where(off, d[:, 1] / safe, 0.0)
-        rho = jnp.sqrt(rh2 + d[:, 2] ** 2 + self.H**2)
-        # Near the rupture a point source describes it poorly: taper the probe there, by
-        # s^2 / (s^2 + H^2) with s the distance to the nearest patch centroid.
-        s2 = jnp.min(jnp.sum((points[:, None, :] - fault.centroid[None].astype(dtype)) ** 2, -1), 1)
-        taper = s2 / (s2 + self.H**2)
-        rot = _horizontal_rotation(cos, sin)  # (n, 3, 3), rows: the frame's axes in ENU
-        amp = self.mu * taper / rho**3
-        mr = jnp.einsum("nia,ab,njb->nij", rot, m, rot) * amp[:, None, None]
+        safe = jnp.where(off, jnp.sqrt(jnp.where(off, rh2, 1.0)), 1.0)
+        cos = jnp.where(off, d[..., 0] / safe, 1.0)
+        sin = jnp.where(off, d[..., 1] / safe, 0.0)
+        rho = jnp.sqrt(rh2 + d[..., 2] ** 2 + self.H**2)
+        amp = self.mu * taper / rho**3  # (n, S), Pa / m^3
+        q = _turn_spin(m_src[None], cos, sin) * amp[..., None]  # (n, S, 6), source frames
+        basis = _moment_basis(q, cos, sin)
+        if self.moment_source == "centroid":
+            probe = q[:, 0]
+        else:
+            probe = jnp.einsum("ns,sj->nj", amp, m_i)
+        dc = points - c[None]
+        rhc2 = dc[:, 0] ** 2 + dc[:, 1] ** 2
+        offc = rhc2 > 0
+        rhc = jnp.where(offc, jnp.sqrt(jnp.where(offc, rhc2, 1.0)), 0.0)
+        rhoc = jnp.sqrt(rhc2 + dc[:, 2] ** 2 + self.H**2)
         geom = jnp.stack(
             [
-                jnp.log10(0.05 + rho / self.H),
-                rh / rho,
-                jnp.broadcast_to(-c[2] / self.H, rho.shape),
+                jnp.log10(0.05 + rhoc / self.H),
+                rhc / rhoc,
+                jnp.broadcast_to(-c[2] / self.H, rhoc.shape),
             ],
             axis=-1,
         )
-        return spin_parts(mr), jnp.stack([cos, sin], axis=-1), geom
+        return probe, basis, geom
 
     def probe_stress(self, fault: FaultModel, points, layout=None) -> Float[Array, "n P 6"]:
         """Coseismic Okada stress (Pa) at the probes, in `spin_parts`, rings averaged: the
@@ -452,11 +523,11 @@ class RelaxationEmulator3D(eqx.Module):
         parts: Float[Array, "n P 6"],
         z: Float[Array, "n F"],
         factors: Float[Array, "K M"],
-        frame: Float[Array, "n 2"] | None = None,
+        basis: Float[Array, "n 20 6"] | None = None,
     ) -> Float[Array, "K n 6"]:
         """Relaxation stress in `spin_parts` from the probe stresses `parts` (Pa), the network
-        inputs `z` and the time factors (`time_factors` or `window_factors`).  `frame`:
-        `moment_probe`'s frame, needed with `moment_term`."""
+        inputs `z` and the time factors (`time_factors` or `window_factors`).  `basis`:
+        `moment_probe`'s basis (Pa), needed with `moment_term`."""
         n, m, p = z.shape[0], self.tau.shape[0], self.n_probes
         out = jax.vmap(self.net)(z)
         w = out[:, : p * m * _N_COEF].reshape(n, m, p, _N_COEF)
@@ -465,20 +536,11 @@ class RelaxationEmulator3D(eqx.Module):
         local = jnp.einsum("km,nmc->knc", factors, per_mode)
         if not self.moment_term:
             return local
-        if frame is None:
-            raise ValueError("RelaxationEmulator3D.predict: a moment_term emulator needs frame")
+        if basis is None:
+            raise ValueError("RelaxationEmulator3D.predict: a moment_term emulator needs basis")
         wm = out[:, p * m * _N_COEF :].reshape(n, m, _N_MOMENT_COEF)
-        q = scaled[:, p]  # (n, 6), in the point's frame
-        even = jnp.einsum("nmij,nj->nmi", wm[..., :16].reshape(n, m, 4, 4), q[:, (0, 1, 2, 4)])
-        odd = jnp.einsum("nmij,nj->nmi", wm[..., 16:].reshape(n, m, 2, 2), q[:, (3, 5)])
-        rotated = jnp.stack(
-            [even[..., 0], even[..., 1], even[..., 2], odd[..., 0], even[..., 3], odd[..., 1]],
-            axis=-1,
-        )
-        mom = from_spin_parts(jnp.einsum("km,nmc->knc", factors, rotated))  # (K, n, 3, 3)
-        rot = _horizontal_rotation(frame[:, 0], frame[:, 1])
-        back = jnp.einsum("nai,knab,nbj->knij", rot, mom, rot)
-        return local + spin_parts(back)
+        scaled_basis = basis / self.scale[p]
+        return local + jnp.einsum("km,nma,nac->knc", factors, wm, scaled_basis)
 
     # -------------------------------------------------------------------------- outputs
     def _check(self, rheo_inputs, t, mu_M):
@@ -535,8 +597,8 @@ class RelaxationEmulator3D(eqx.Module):
         f = window_factors(tau, t) if mean else time_factors(tau, t)
         cell, parts = self.probe_fields(fault, points, layout, stress)
         z = self.inputs(self.geometry(fault, points), parts, rin)
-        frame = self.moment_probe(fault, points)[1] if self.moment_term else None
-        return cell, from_spin_parts(self.predict(parts, z, f, frame))
+        basis = self.moment_probe(fault, points)[1] if self.moment_term else None
+        return cell, from_spin_parts(self.predict(parts, z, f, basis))
 
     def relaxation_stress(
         self, fault: FaultModel, points, rheology: Burgers, t, *, mean=False, layout=None
@@ -564,6 +626,7 @@ class RelaxationEmulator3D(eqx.Module):
             "width": self.net.width_size,
             "depth": self.net.depth,
             "moment_term": self.moment_term,
+            "moment_source": self.moment_source,
             "domain": {
                 "rheology": [list(b) for b in self.domain["rheology"]],
                 "t_max": self.domain["t_max"],
@@ -595,6 +658,7 @@ class RelaxationEmulator3D(eqx.Module):
             width=hyper["width"],
             depth=hyper["depth"],
             moment_term=bool(hyper.get("moment_term", False)),
+            moment_source=hyper.get("moment_source", "centroid"),
             domain={"rheology": tuple(tuple(b) for b in dom["rheology"]), "t_max": dom["t_max"]},
         )
         emu = eqx.tree_deserialise_leaves(path.with_suffix(".eqx"), like)

@@ -415,29 +415,34 @@ class RelaxationEmulator3D(eqx.Module):
         total = jnp.sum(w)
         w = jnp.where(total > 0, w, area)  # no slip at all: the area-weighted centre
         c = jnp.sum(w[:, None] * cents, axis=0) / jnp.sum(w)
+        n = points.shape[0]
         if self.moment_source == "centroid":
             src = c[None]
             m_src = jnp.sum(m_i, axis=0)[None]
             # Near the rupture one point source describes it poorly: taper the probe there,
             # by s^2 / (s^2 + H^2) with s the distance to the nearest patch centroid.
             s2 = jnp.min(jnp.sum((points[:, None, :] - cents[None]) ** 2, -1), 1)
-            taper = (s2 / (s2 + self.H**2))[:, None]
+            taper = s2 / (s2 + self.H**2)
         else:
-            src, m_src, taper = cents, m_i, 1.0
-        d = points[:, None, :] - src[None]  # (n, S, 3)
-        rh2 = d[..., 0] ** 2 + d[..., 1] ** 2
-        off = rh2 > 0
-        safe = jnp.where(off, jnp.sqrt(jnp.where(off, rh2, 1.0)), 1.0)
-        cos = jnp.where(off, d[..., 0] / safe, 1.0)
-        sin = jnp.where(off, d[..., 1] / safe, 0.0)
-        rho = jnp.sqrt(rh2 + d[..., 2] ** 2 + self.H**2)
-        amp = self.mu * taper / rho**3  # (n, S), Pa / m^3
-        q = _turn_spin(m_src[None], cos, sin) * amp[..., None]  # (n, S, 6), source frames
-        basis = _moment_basis(q, cos, sin)
-        if self.moment_source == "centroid":
-            probe = q[:, 0]
-        else:
-            probe = jnp.einsum("ns,sj->nj", amp, m_i)
+            src, m_src, taper = cents, m_i, jnp.ones((n,), dtype)
+
+        def one(args):  # one point: its sources' probes (S, 6) in their frames, the basis
+            x, tp = args
+            d = x[None] - src  # (S, 3)
+            rh2 = d[:, 0] ** 2 + d[:, 1] ** 2
+            off = rh2 > 0
+            safe = jnp.where(off, jnp.sqrt(jnp.where(off, rh2, 1.0)), 1.0)
+            cos = jnp.where(off, d[:, 0] / safe, 1.0)
+            sin = jnp.where(off, d[:, 1] / safe, 0.0)
+            rho = jnp.sqrt(rh2 + d[:, 2] ** 2 + self.H**2)
+            amp = self.mu * tp / rho**3  # (S,), Pa / m^3
+            q = _turn_spin(m_src, cos, sin) * amp[:, None]
+            basis = _moment_basis(q[None], cos[None], sin[None])[0]
+            probe = q[0] if self.moment_source == "centroid" else amp @ m_src
+            return probe, basis
+
+        # in blocks of points, so that memory stays bounded for many patches and cells
+        probe, basis = jax.lax.map(one, (points, taper), batch_size=min(512, max(n, 1)))
         dc = points - c[None]
         rhc2 = dc[:, 0] ** 2 + dc[:, 1] ** 2
         offc = rhc2 > 0

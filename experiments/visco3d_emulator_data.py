@@ -153,7 +153,8 @@ def main(argv=None):
             f"{d['grid_s']:.0f} s, total {time.perf_counter() - t0:.0f} s",
             flush=True,
         )
-    print(json.dumps({"events": len([p for p in out.glob("*.npz") if ".probes" not in p.name])}))
+    done = [p for p in out.glob("*.npz") if not p.name.endswith((".probes.npz", ".solver.npz"))]
+    print(json.dumps({"events": len(done)}))
 
 
 if __name__ == "__main__":

@@ -423,7 +423,7 @@ def main(argv=None):
     )
     ap.add_argument(
         "--moment-source",
-        choices=("centroid", "patches"),
+        choices=("centroid", "patches", "tapered_patches"),
         default="centroid",
         help="with --moment-term: one point source at the centroid, or one per patch",
     )

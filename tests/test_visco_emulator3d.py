@@ -185,7 +185,7 @@ def _rot(cos, sin):
     return np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])
 
 
-@pytest.mark.parametrize("source", ["centroid", "patches"])
+@pytest.mark.parametrize("source", ["centroid", "patches", "tapered_patches"])
 def test_moment_basis_is_the_map_in_each_sources_frame(source):
     """`sum_a w_a basis_a` against the map written out: per source, the moment tensor turned
     into the frame pointing from the source to the point (numpy rotation matrices), the 4 x 4
@@ -224,6 +224,8 @@ def test_moment_basis_is_the_map_in_each_sources_frame(source):
             if source == "centroid":
                 s2 = np.min(np.sum((x - cent) ** 2, axis=1))
                 amp *= s2 / (s2 + h**2)
+            elif source == "tapered_patches":
+                amp *= (d @ d) / (d @ d + h**2)
             q = np.asarray(spin_parts(jnp.asarray(rot @ (amp * m) @ rot.T)))
             out = np.zeros(6)
             out[even] = w4 @ q[even]
@@ -231,8 +233,11 @@ def test_moment_basis_is_the_map_in_each_sources_frame(source):
             total += rot.T @ np.asarray(from_spin_parts(jnp.asarray(out))) @ rot
         ref = np.asarray(spin_parts(jnp.asarray(total)))
         np.testing.assert_allclose(got[k], ref, rtol=1e-10, atol=1e-12 * np.abs(ref).max())
-        if source == "patches":  # the probe: the sources' scaled moments summed in ENU
-            amps = [MU / (np.sum((x - c) ** 2) + h**2) ** 1.5 for c in srcs]
+        if source != "centroid":  # the probe: the sources' scaled moments summed in ENU
+            d2 = [np.sum((x - c) ** 2) for c in srcs]
+            amps = [MU / (e + h**2) ** 1.5 for e in d2]
+            if source == "tapered_patches":
+                amps = [a * e / (e + h**2) for a, e in zip(amps, d2, strict=True)]
             summed = sum(a * m for a, m in zip(amps, moms, strict=True))
             np.testing.assert_allclose(
                 parts[k], np.asarray(spin_parts(jnp.asarray(summed))), rtol=1e-10

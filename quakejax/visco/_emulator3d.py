@@ -59,8 +59,9 @@ _N_COEF = 6  # per probe and time scale: horizontal deviatoric, vertical shear, 
 _N_MOMENT_GEOMETRY = 3  # log10(0.05 + rho / H), horizontal share of rho, centroid depth / H
 _N_MOMENT_COEF = 20  # per time scale: 4 x 4 on the mirror-even parts, 2 x 2 on the odd ones
 #: Where the moment term's source sits: the rupture's slip-weighted centroid (one point
-#: source, tapered near the patches) or every patch (one point source each, untapered).
-MOMENT_SOURCES = ("centroid", "patches")
+#: source, tapered near the patches), or every patch (one point source each, untapered, or
+#: each tapered near the cell).
+MOMENT_SOURCES = ("centroid", "patches", "tapered_patches")
 
 
 def _turn_spin(v: Array, cos: Array, sin: Array) -> Array:
@@ -191,7 +192,8 @@ class RelaxationEmulator3D(eqx.Module):
     GPUs in float32, gradients unchanged);
     `moment_term`: whether the rupture's moment tensor, seen from the cell, is one more probe
     (`moment_probe`; its map has 20 weights per time scale); `moment_source`: one of
-    `MOMENT_SOURCES`, the rupture as one point source at its centroid or one per patch.
+    `MOMENT_SOURCES`, the rupture as one point source at its centroid or one per patch
+    (tapered near the cell or not).
     """
 
     net: eqx.nn.MLP
@@ -385,7 +387,8 @@ class RelaxationEmulator3D(eqx.Module):
         distance to the nearest patch centroid (the taper leaves the near field, where one
         point source describes the rupture poorly, to the local probes).  With
         `moment_source="patches"`, one source per patch, `mu M_i / rho_i^3` at its centroid
-        `c_i`, untapered.  Each source is turned into the frame whose x axis points
+        `c_i`, untapered; with "tapered_patches" each times `s_i^2 / (s_i^2 + H^2)`, `s_i =
+        |x - c_i|`.  Each source is turned into the frame whose x axis points
         horizontally from it to the point; there the mirror y -> -y maps the source-point
         geometry onto itself, so the emulator's map keeps the mirror-even and mirror-odd
         parts apart, and with the frame following the point its output turns with the map.
@@ -393,7 +396,7 @@ class RelaxationEmulator3D(eqx.Module):
         choice; the emulator's output can jump there).
 
         Returns the probe (spin parts, Pa): for "centroid" the source in its frame, for
-        "patches" the sum of the scaled `M_i` in ENU (both have the norm the network sees);
+        the patch sources the sum of the scaled `M_i` in ENU (both have the norm the network sees);
         `_moment_basis` of the sources (`(n, 20, 6)`, Pa, ENU: what each of the map's 20
         weights gives); and the extra geometry inputs `(log10(0.05 + rho / H),
         |x - c|_horizontal / rho, -c_z / H)` of the centroid."""
@@ -436,6 +439,9 @@ class RelaxationEmulator3D(eqx.Module):
             sin = jnp.where(off, d[:, 1] / safe, 0.0)
             rho = jnp.sqrt(rh2 + d[:, 2] ** 2 + self.H**2)
             amp = self.mu * tp / rho**3  # (S,), Pa / m^3
+            if self.moment_source == "tapered_patches":
+                s2 = jnp.sum(d**2, axis=-1)
+                amp = amp * s2 / (s2 + self.H**2)
             q = _turn_spin(m_src, cos, sin) * amp[:, None]
             basis = _moment_basis(q[None], cos[None], sin[None])[0]
             probe = q[0] if self.moment_source == "centroid" else amp @ m_src

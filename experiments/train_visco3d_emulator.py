@@ -384,7 +384,7 @@ def synthetic_check(emu, dataset):
 
 def main(argv=None):
     from quakejax.aftershocks import roc_auc
-    from quakejax.visco._emulator3d import WEIGHTS_DIR, RelaxationEmulator3D
+    from quakejax.visco._emulator3d import MOMENT_SOURCES, WEIGHTS_DIR, RelaxationEmulator3D
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=None)
@@ -423,9 +423,10 @@ def main(argv=None):
     )
     ap.add_argument(
         "--moment-source",
-        choices=("centroid", "patches", "tapered_patches"),
+        choices=MOMENT_SOURCES,
         default="centroid",
-        help="with --moment-term: one point source at the centroid, or one per patch",
+        help="with --moment-term: one point source at the centroid, or one per patch "
+        "(tapered near the cell or not)",
     )
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument(

@@ -388,16 +388,16 @@ class RelaxationEmulator3D(eqx.Module):
         point source describes the rupture poorly, to the local probes).  With
         `moment_source="patches"`, one source per patch, `mu M_i / rho_i^3` at its centroid
         `c_i`, untapered; with "tapered_patches" each times `s_i^2 / (s_i^2 + H^2)`, `s_i =
-        |x - c_i|`.  Each source is turned into the frame whose x axis points
+        |x - c_i|` (m).  Each source is turned into the frame whose x axis points
         horizontally from it to the point; there the mirror y -> -y maps the source-point
         geometry onto itself, so the emulator's map keeps the mirror-even and mirror-odd
         parts apart, and with the frame following the point its output turns with the map.
         Straight above or below a source the direction is undefined and the frame is east (a
         choice; the emulator's output can jump there).
 
-        Returns the probe (spin parts, Pa): for "centroid" the source in its frame, for
-        the patch sources the sum of the scaled `M_i` in ENU (both have the norm the network sees);
-        `_moment_basis` of the sources (`(n, 20, 6)`, Pa, ENU: what each of the map's 20
+        Returns the probe (spin parts, Pa): for "centroid" the source in its frame, for the
+        patch sources the sum of the scaled `M_i` in ENU (both have the norm the network
+        sees); `_moment_basis` of the sources (`(n, 20, 6)`, Pa, ENU: what each of the map's 20
         weights gives); and the extra geometry inputs `(log10(0.05 + rho / H),
         |x - c|_horizontal / rho, -c_z / H)` of the centroid."""
         points = jnp.asarray(points)

@@ -75,9 +75,12 @@ def test_pallas_float32(rng):
 
 
 def test_pallas_reverse_mode_gradient_is_the_xla_one(rng):
-    """jax.grad through the kernel (its custom VJP is the XLA path's) against jax.grad of the
-    XLA path and a central difference.  Only the slip: the geometry derivatives are the XLA
-    path's own, tested in test_okada_gradients (and compile for minutes)."""
+    """jax.grad through the kernel (its custom VJP is the XLA path's) against central
+    differences of the XLA path, in every slip component.  The loss is quadratic in the slip,
+    so central differences are exact up to round-off; this avoids compiling the XLA path's
+    own reverse mode a second time (it is checked against finite differences through the
+    emulator and the closed graph, tests/test_visco_emulator3d.py).  Only the slip: the
+    geometry derivatives are the XLA path's own, tested in test_okada_gradients."""
     fault = _fault(rng, n=3)
     pts = jnp.asarray(_points(rng, fault, n=20)[:-2])
 
@@ -87,12 +90,14 @@ def test_pallas_reverse_mode_gradient_is_the_xla_one(rng):
         return jnp.sum((sig / 1e6) ** 2)
 
     gp = jax.grad(loss)(fault.slip, "pallas")
-    gx = jax.grad(loss)(fault.slip, "xla")
-    assert rel_err(gp, gx) < 1e-10
-    h = 1e-4
-    e = jnp.zeros_like(fault.slip).at[1, 0].set(h)
-    fd = (loss(fault.slip + e, "pallas") - loss(fault.slip - e, "pallas")) / (2 * h)
-    assert abs(float(fd) - float(gp[1, 0])) < 1e-6 * abs(float(fd))
+    value = jax.jit(loss, static_argnums=1)
+    h = 1e-2
+    fd = np.zeros(fault.slip.shape)
+    for i, j in np.ndindex(*fd.shape):
+        e = jnp.zeros_like(fault.slip).at[i, j].set(h)
+        fd[i, j] = (value(fault.slip + e, "xla") - value(fault.slip - e, "xla")) / (2 * h)
+    assert np.abs(fd).max() > 0
+    assert rel_err(gp, fd) < 1e-9
 
 
 def test_pallas_under_jit_marks_points_above_the_surface(rng):

@@ -19,9 +19,8 @@ import jax.numpy as jnp
 
 from .._fault import FaultModel
 from .._types import Array, Float
-from ..okada import stress as okada_stress
 from ._emulator3d import RelaxationEmulator3D
-from ._relax3d import Postseismic3D, _relax, eigenstrain_fields, to_basis
+from ._relax3d import Postseismic3D, _relax, eigenstrain_fields
 from .base import AbstractRheology
 
 
@@ -118,12 +117,7 @@ def relaxed_stress(
         return grid.emulator.stress(fault, pts, rheology, t_window, mean=True, layout=layout)[0]
     model = eqx.tree_at(lambda m: m.rheology, grid.model, rheology)
     dtype = fault.centroid.dtype
-    # One Okada pass over the cells and the cuboid centres: one kernel to compile (and to
-    # differentiate) instead of two.
-    n = grid.points.shape[0]
-    pts = jnp.concatenate([grid.points.astype(dtype), model.mesh.centre.astype(dtype)])
-    sig = okada_stress(fault, pts, mu=model.mu, lam=model.lam)
-    sig_co, drive = sig[:n], to_basis(sig[n:])
+    _, sig_co, drive = model._coseismic(fault, grid.points.astype(dtype), driving=True)
     t = jnp.reshape(jnp.asarray(t_window, dtype), (1,))
     rel = _relax(model, drive, t, t[0])
     return sig_co + grid.cell_kernel.astype(dtype) @ rel.window_mean.reshape(-1)

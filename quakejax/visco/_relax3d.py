@@ -497,6 +497,18 @@ class Postseismic3D(eqx.Module):
         )
         return to_basis(sig)
 
+    def _coseismic(self, fault: FaultModel, points, *, driving: bool):
+        """Okada's displacement (m) and stress (Pa) at `points` (ENU, m), and with `driving`
+        the deviatoric coordinates (Pa) at the cuboid centres (`coseismic_driving`), else
+        None.  The points and the centres share one DC3D pass: one kernel to compile and to
+        differentiate instead of two; one pass gives u and its gradient."""
+        n = points.shape[0]
+        if driving:
+            points = jnp.concatenate([points, self.mesh.centre.astype(points.dtype)])
+        u, grad = okada_displacement_gradient(fault, points, mu=self.mu, lam=self.lam)
+        sig = stress_from_gradient(grad, mu=self.mu, lam=self.lam)
+        return u[:n], sig[:n], (to_basis(sig[n:]) if driving else None)
+
     # ------------------------------------------------------------------------------ solve
     def relax(
         self,
@@ -546,20 +558,13 @@ class Postseismic3D(eqx.Module):
     def fields(self, fault: FaultModel, points, t, *, relaxation=None, mean=False):
         """(displacement (n_t, n, 3) m, stress (n_t, n, 3, 3) Pa); see `stress`."""
         points = jnp.asarray(points, fault.centroid.dtype)
-        n = points.shape[0]
         if relaxation is None:
             self._check_fault(fault)
-            # The points and the cuboid centres (the driving stress) in one DC3D pass: one
-            # kernel to compile and to differentiate instead of two.
-            pts = jnp.concatenate([points, self.mesh.centre.astype(points.dtype)])
+            u_co, s_co, drive = self._coseismic(fault, points, driving=True)
+            relaxation = self.relax(drive, t)
         else:
-            pts = points
-        # One DC3D pass gives both u and its gradient (the stress follows from the gradient).
-        u_co, grad = okada_displacement_gradient(fault, pts, mu=self.mu, lam=self.lam)
-        s_all = stress_from_gradient(grad, mu=self.mu, lam=self.lam)
-        u_co, s_co = u_co[:n], s_all[:n]
-        rel = relaxation if relaxation is not None else self.relax(to_basis(s_all[n:]), t)
-        strain = rel.window_mean[None] if mean else rel.strain
+            u_co, s_co, _ = self._coseismic(fault, points, driving=False)
+        strain = relaxation.window_mean[None] if mean else relaxation.strain
         du, ds = eigenstrain_fields(
             points, self.mesh, strain, mu=self.mu, lam=self.lam, order=self.order
         )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import quakejax as qj
-from quakejax.okada import displacement_gradient, greens_functions, stress
+from quakejax.okada import displacement, displacement_gradient, greens_functions, stress
 
 from ._geometry import rel_err
 
@@ -59,17 +59,72 @@ def test_fault_model_against_pyrocko(rng):
 
 
 def test_sum_over_patches_and_chunking(rng):
-    fault = _fault(rng, n=7)
+    """The summed fields do not depend on how the point-patch pairs are blocked: the CPU's
+    scan over the patches, its shared blocks (`shared=True`, the layout of the derivatives
+    of faults of up to CPU_BLOCK_MAX_PATCHES patches) and one-patch calls summed.  (The
+    accelerators' layout: test_vertical_formulas_are_skipped_only_when_no_dip_is_vertical.)"""
+    import jax.numpy as jnp
+
+    from quakejax.okada._fields import (
+        _max_point_block,
+        _patch_params,
+        _summed_fields_layout,
+        alpha_from,
+    )
+
+    fault = _fault(rng, n=9)
     pts = _points(rng, 50)
-    u, g = displacement_gradient(fault, pts)
-    # 8 points x 2 patches per block: 7 blocks of points, 4 chunks of patches (one padded)
+    u, g = displacement_gradient(fault, pts)  # on a CPU: one patch per block, scanned
+    parts = [displacement_gradient(fault[i], pts) for i in range(9)]
+    # Kernels compiled apart round differently: 1e-13 of the largest value.
+    tol_u, tol_g = 1e-13 * np.abs(u).max(), 1e-13 * np.abs(g).max()
+    np.testing.assert_allclose(u, sum(p[0] for p in parts), rtol=1e-10, atol=tol_u)
+    np.testing.assert_allclose(g, sum(p[1] for p in parts), rtol=1e-10, atol=tol_g)
+    # A limit of 16 pairs: 13 points per block, 4 blocks (the last padded).
     u_small, g_small = displacement_gradient(fault, pts, pairs_per_block=16)
-    np.testing.assert_allclose(u_small, u, rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(g_small, g, rtol=1e-10, atol=1e-17)
-    u_sum = sum(np.asarray(displacement_gradient(fault[i], pts)[0]) for i in range(7))
-    np.testing.assert_allclose(u, u_sum, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(u_small, u, rtol=1e-10, atol=tol_u)
+    np.testing.assert_allclose(g_small, g, rtol=1e-10, atol=tol_g)
+    args = (jnp.asarray(pts), _patch_params(fault), jnp.asarray(alpha_from(0.25)))
+    # Shared blocks on a CPU: 9 patches x 3 points per block (a limit of 30 pairs), 17
+    # blocks (the last padded).
+    static = (30, False, True, _max_point_block() or 1000)
+    u_sh, g_sh = _summed_fields_layout(*args, *static, shared=True)
+    np.testing.assert_allclose(u_sh, u, rtol=1e-10, atol=tol_u)
+    np.testing.assert_allclose(g_sh, g, rtol=1e-10, atol=tol_g)
     with pytest.raises(ValueError, match="pairs_per_block must be a positive integer"):
         displacement_gradient(fault, pts, pairs_per_block=0)
+
+
+def test_derivatives_through_shared_blocks(rng):
+    """A fault of 2 to CPU_BLOCK_MAX_PATCHES patches: values from the scan, derivatives
+    through the shared blocks (`_scanned_with_block_derivatives`).  Forward mode along dip,
+    depth and slip at once against central differences of the values (float64).  Reverse
+    mode through the same rule is checked in the closed-graph tests (2 patches, jax.grad
+    against central differences: tests/test_visco3d.py, tests/test_visco_emulator3d.py)."""
+    import jax
+    import jax.numpy as jnp
+
+    from quakejax.okada._fields import CPU_BLOCK_MAX_PATCHES
+
+    fault = _fault(rng, n=3, opening=True)
+    assert 3 <= CPU_BLOCK_MAX_PATCHES
+    pts = jnp.asarray(_points(rng, 8)[2:])  # below the surface: 6 points, scanned on a CPU
+
+    def fields(dip, dz, slip):
+        f = qj.FaultModel(
+            fault.centroid.at[:, 2].add(dz), fault.strike, dip, fault.length, fault.width, slip
+        )
+        return displacement(f, pts).ravel()
+
+    x0 = (fault.dip, jnp.zeros(3), fault.slip)
+    d = (jnp.asarray([1.0, -0.5, 0.7]), jnp.asarray([80.0, -120.0, 50.0]), fault.slip[::-1])
+    value = jax.jit(fields)
+    h = 1e-4
+    plus = value(*(a + h * b for a, b in zip(x0, d, strict=True)))
+    minus = value(*(a - h * b for a, b in zip(x0, d, strict=True)))
+    fd = np.asarray(plus - minus) / (2 * h)
+    tangent = jax.jit(lambda *t: jax.jvp(fields, x0, t)[1])(*d)
+    assert rel_err(tangent, fd) < 1e-7
 
 
 def test_cpu_point_block_avoids_cache_aliasing():

@@ -13,6 +13,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 from jax.sharding import Mesh, PartitionSpec
 
 from .._fault import FaultModel
@@ -33,6 +34,19 @@ from ._dc3d import _dc3d_point, _dc3d_unit
 # (1,000 patches x 1 point: 0.73 M pairs/s, against 0.45 M one patch at a time).
 DEFAULT_PAIRS_PER_BLOCK = 2**13
 CPU_SCAN_MIN_POINTS = 4
+# On a CPU the derivatives (forward mode, and reverse mode through it) of faults of 2 to this
+# many patches are taken through another layout: all the patches side by side in blocks of
+# about CPU_POINT_BLOCK pairs, with no scan (`_scanned_with_block_derivatives`).  Reverse mode
+# through the scan stores the kernel's per-slip-type outputs as residuals, and XLA's CPU
+# backend compiles that program slowly: `jax.grad` of a stress misfit with respect to slip
+# (`benchmarks/okada_block_layout.py --grad`, two cores, float64, 2026-11-29) compiled and
+# ran once in 9.5 s through the shared blocks against 48.3 s through the scan for 2 patches x
+# 200 points, and in 18.0 s against 43.7 s for 8 patches.  The values keep the scan, which
+# runs faster (same script, one core, 20,000 points, best of 8: 2 patches 1.65 against 1.30
+# M pairs/s, 4 patches 2.07 against 1.68, 8 patches 2.19 against 1.74).  Larger faults keep
+# the scan for both: their shared blocks would hold few points (5 for 186 patches), and
+# reverse mode there was not measured.
+CPU_BLOCK_MAX_PATCHES = 8
 # On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
 # H100 (100 patches x 1e6 points, float32 and float64).
 ACCELERATOR_PAIRS_PER_BLOCK = 2**22
@@ -182,13 +196,33 @@ def _summed_fields(
     vectorises as well as many.  With `max_point_block` (CPUs) and at least
     `CPU_SCAN_MIN_POINTS` points, a block holds one patch and at most about that many points
     (and `pairs_per_block`), a count chosen by `_cpu_point_block`, and `lax.scan` sums the
-    patches.  Otherwise the patches that fit `pairs_per_block` share a block.
+    patches.  Otherwise the patches that fit `pairs_per_block` share a block.  Derivatives
+    of a scan over at most `CPU_BLOCK_MAX_PATCHES` patches are taken through shared blocks
+    instead (`_scanned_with_block_derivatives`): same values, a smaller program.
     """
     n, n_patch = points.shape[0], params["dip"].shape[0]
+    static = (pairs_per_block, tensile, vertical, max_point_block)
+    scanned = max_point_block is not None and n >= CPU_SCAN_MIN_POINTS
+    if scanned and 1 < n_patch <= CPU_BLOCK_MAX_PATCHES:
+        return _scanned_with_block_derivatives(static, points, params, alpha)
+    return _summed_fields_layout(points, params, alpha, *static, shared=not scanned)
+
+
+def _summed_fields_layout(
+    points, params, alpha, pairs_per_block, tensile, vertical, max_point_block, *, shared
+):
+    """`_summed_fields` with the scan over single patches (`shared=False`, CPUs only) or
+    with the patches side by side in each block (`shared=True`): on a CPU blocks of about
+    `max_point_block` pairs, elsewhere the patches that fit `pairs_per_block`."""
+    n, n_patch = points.shape[0], params["dip"].shape[0]
     itemsize = points.dtype.itemsize
-    if max_point_block is not None and n >= CPU_SCAN_MIN_POINTS:
+    if max_point_block is not None and not shared:
         point_block = _cpu_point_block(n, min(max_point_block, pairs_per_block), 1, itemsize)
         patch_chunk = 1
+    elif max_point_block is not None and n >= CPU_SCAN_MIN_POINTS:
+        limit = max(1, min(max_point_block, pairs_per_block) // n_patch)
+        point_block = _cpu_point_block(n, limit, n_patch, itemsize)
+        patch_chunk = n_patch
     else:
         point_block = max(8, pairs_per_block // n_patch)
         patch_chunk = min(n_patch, max(1, pairs_per_block // point_block))
@@ -215,6 +249,34 @@ def _summed_fields(
 
     u, g = jax.lax.map(one_block, _blocks(points, point_block))
     return u.reshape(-1, 3)[:n], g.reshape(-1, 3, 3)[:n]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _scanned_with_block_derivatives(static, points, params, alpha):
+    """The CPU's scan over single patches for the values; its derivatives (forward mode,
+    and reverse mode through them) from the shared-block layout (`CPU_BLOCK_MAX_PATCHES`).
+    Under differentiation the values come from the shared blocks too (equal to rounding)."""
+    return _summed_fields_layout(points, params, alpha, *static, shared=False)
+
+
+def _block_derivatives(static, primals, tangents):
+    # Differentiate only along the perturbed inputs (symbolic zeros elsewhere): a zero
+    # tangent for the geometry would otherwise put its whole derivative into the program.
+    leaves, tree = jax.tree_util.tree_flatten(primals)
+    t_leaves = jax.tree_util.tree_leaves(tangents, is_leaf=lambda t: isinstance(t, SymbolicZero))
+    live = [not isinstance(t, SymbolicZero) for t in t_leaves]
+
+    def fields(*varied):
+        it = iter(varied)
+        full = [next(it) if on else v for v, on in zip(leaves, live, strict=True)]
+        return _summed_fields_layout(*tree.unflatten(full), *static, shared=True)
+
+    varied = [v for v, on in zip(leaves, live, strict=True) if on]
+    dots = [t for t, on in zip(t_leaves, live, strict=True) if on]
+    return jax.jvp(fields, varied, dots)
+
+
+_scanned_with_block_derivatives.defjvp(_block_derivatives, symbolic_zeros=True)
 
 
 def _summed_fields_pallas(points, params, alpha, pairs_per_block, tensile, block, num_warps):
@@ -335,9 +397,11 @@ def displacement_gradient(
     - `nu`: Poisson's ratio (default 0.25, i.e. lambda = mu); or give both `mu` and `lam` (Pa).
     - `pairs_per_block`: point x patch pairs evaluated in one vectorised block (a memory and
       speed knob; None: 2^13 when JAX's default backend is the CPU, 2^22 otherwise).  On a
-      CPU a block holds at most about `CPU_POINT_BLOCK` (1,000) points, a count chosen to
-      avoid cache aliasing, and runs on one thread: to use several cores, make one XLA host
-      device per core (`jax_num_cpu_devices`), over which the points are sharded.
+      CPU a block holds one patch and at most about `CPU_POINT_BLOCK` (1,000) points, a
+      count chosen to avoid cache aliasing, and runs on one thread: to use several cores,
+      make one XLA host device per core (`jax_num_cpu_devices`), over which the points are
+      sharded.  The derivatives of a fault of 2 to `CPU_BLOCK_MAX_PATCHES` (8) patches are
+      taken through blocks of all its patches, which compile faster in reverse mode.
     - `implementation`: `"xla"` (default) or `"pallas"`, a Pallas/Triton kernel for NVIDIA
       GPUs that keeps each point's sums in registers while it loops over the patches (4.6x
       the XLA path on an H100 in float32; in float64 it gains little and can be slower; see

@@ -43,9 +43,12 @@ CPU_SCAN_MIN_POINTS = 4
 # ran once in 9.5 s through the shared blocks against 48.3 s through the scan for 2 patches x
 # 200 points, and in 18.0 s against 43.7 s for 8 patches.  The values keep the scan, which
 # runs faster (same script, one core, 20,000 points, best of 8: 2 patches 1.65 against 1.30
-# M pairs/s, 4 patches 2.07 against 1.68, 8 patches 2.19 against 1.74).  Larger faults keep
-# the scan for both: their shared blocks would hold few points (5 for 186 patches), and
-# reverse mode there was not measured.
+# M pairs/s, 4 patches 2.07 against 1.68, 8 patches 2.19 against 1.74).  The compiled
+# gradient runs as fast or faster through the shared blocks at these sizes (x 4,000 points:
+# 0.011 s against 0.013 s for 2 patches, 0.046 s against 0.065 s for 8).  Larger faults keep
+# the scan for both: at 186 patches x 4,000 points (5 points per shared block) the first
+# call took 20.1 s against 74.3 s, but each later one 2.49 s against 1.37 s, and a fit makes
+# many.
 CPU_BLOCK_MAX_PATCHES = 8
 # On an accelerator each block is a kernel launch: the Okada benchmark's fastest setting on an
 # H100 (100 patches x 1e6 points, float32 and float64).

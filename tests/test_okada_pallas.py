@@ -78,9 +78,11 @@ def test_pallas_reverse_mode_gradient_is_the_xla_one(rng):
     """jax.grad through the kernel (its custom VJP is the XLA path's) against central
     differences of the XLA path, in every slip component.  The loss is quadratic in the slip,
     so central differences are exact up to round-off; this avoids compiling the XLA path's
-    own reverse mode a second time (it is checked against finite differences through the
-    emulator and the closed graph, tests/test_visco_emulator3d.py).  Only the slip: the
-    geometry derivatives are the XLA path's own, tested in test_okada_gradients."""
+    own reverse mode a second time.  The custom VJP runs the XLA path in the accelerators'
+    layout, so this also checks that layout's reverse mode; the CPU layouts' is checked
+    through the emulator and the closed graph (tests/test_visco_emulator3d.py,
+    tests/test_visco3d.py).  Only the slip: the geometry derivatives are the XLA path's
+    own, tested in test_okada_gradients."""
     fault = _fault(rng, n=3)
     pts = jnp.asarray(_points(rng, fault, n=20)[:-2])
 

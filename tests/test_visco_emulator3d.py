@@ -251,7 +251,7 @@ def test_moment_basis_is_the_map_in_each_sources_frame(source):
 def test_jit_vmap_and_gradients(emulator):
     """Reverse mode in the log-viscosity and forward mode (jvp) along a slip direction,
     against central differences.  Reverse mode in the slip is checked through the closed
-    graph below (it compiles about four times longer than forward mode)."""
+    graph below (one reverse-mode compilation through Okada for this file, not two)."""
     f = _fault()
 
     def vm_mean(log_eta_m, slip):
